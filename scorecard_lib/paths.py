@@ -1,0 +1,44 @@
+"""Where things live. Every path is anchored on the project root, never the cwd."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
+DATA_DIR: Path = PROJECT_ROOT / "data"
+PARAMS_DIR: Path = PROJECT_ROOT / "params"
+NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
+OUTPUTS_DIR: Path = PROJECT_ROOT / "outputs"
+TEMPLATES_DIR: Path = Path(__file__).resolve().parent / "templates"
+
+#: Report sections in the order they appear; each is ``notebooks/<name>.ipynb``.
+SECTIONS: tuple[str, ...] = (
+    "overview",
+    "childrens_services",
+    "adult_care",
+    "workforce",
+    "corporate_risk",
+)
+
+
+def resolve(path: str | Path | None, default: Path) -> Path:
+    """An absolute path: ``default`` when ``path`` is empty, else ``path`` made absolute.
+
+    A relative path given by a user on the command line is taken relative to where they
+    typed it (that is what they mean); defaults never depend on the current directory.
+    """
+    if path is None or str(path) == "":
+        return default
+    return Path(path).expanduser().resolve()
+
+
+def display_path(path: Path) -> str:
+    """A path as it may appear in outputs: relative to the project root when inside it.
+
+    Outputs never carry machine-specific absolute paths.
+    """
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return path.name if path.is_file() else f"<external>/{path.name}"
