@@ -18,6 +18,7 @@ SECTIONS: tuple[str, ...] = (
     "adult_care",
     "workforce",
     "corporate_risk",
+    "appendix",
 )
 
 

@@ -1,0 +1,359 @@
+"""pandera schemas for every tabular input, and the translation of their failures into
+:class:`~scorecard_lib.errors.Problem` records a person can act on (file, row, column,
+value, rule, fix).
+
+Rows are numbered as a spreadsheet shows them: the header is row 1, the first data row is
+row 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .errors import Problem
+from .quarters import parse_quarter
+
+UNITS = ("per_10000", "percent", "days", "count", "gbp", "years", "score")
+POLARITIES = ("higher_is_better", "lower_is_better")
+FREQUENCIES = ("quarterly", "annual", "biennial")
+BASES = ("target", "benchmark", "data_only")
+TOLERANCE_TYPES = ("relative", "absolute")
+SECTIONS = ("overview", "childrens_services", "adult_care", "workforce")
+OVERRIDE_RATINGS = ("Green", "Amber", "Red")
+RISK_STATUSES = ("open", "closed")
+
+
+def _is_quarter(value: object) -> bool:
+    try:
+        parse_quarter(str(value))
+    except Exception:
+        return False
+    return True
+
+
+def _one_of(values: Iterable[str]) -> pa.Check:
+    allowed = tuple(values)
+    return pa.Check.isin(allowed, error=f"must be one of: {', '.join(allowed)}")
+
+
+_quarter_check = pa.Check(
+    lambda s: s.map(_is_quarter), element_wise=False, error="must be a quarter such as 2016-17-Q4"
+)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A tabular input: its schema, which columns are numbers, and what each column means
+    (used in messages that tell a person how to fix a problem)."""
+
+    schema: pa.DataFrameSchema
+    numeric: tuple[str, ...]
+    help: Mapping[str, str]
+
+
+def _text(required: bool = True, checks: list[pa.Check] | None = None) -> pa.Column:
+    return pa.Column(str, checks=checks or [], nullable=not required, required=True)
+
+
+def _number(
+    required: bool = True, checks: list[pa.Check] | None = None, optional_column: bool = False
+) -> pa.Column:
+    return pa.Column(
+        float, checks=checks or [], nullable=not required, required=not optional_column
+    )
+
+
+_1_to_5 = [pa.Check.in_range(1, 5, error="must be a whole number from 1 to 5")]
+
+CATALOGUE = TableSpec(
+    schema=pa.DataFrameSchema(
+        {
+            "indicator_id": _text(
+                checks=[pa.Check(lambda s: ~s.duplicated(keep=False), error="must be unique")]
+            ),
+            "name": _text(),
+            "subject": _text(),
+            "theme": _text(),
+            "section": _text(checks=[_one_of(SECTIONS)]),
+            "unit": _text(checks=[_one_of(UNITS)]),
+            "unit_label": _text(required=False),
+            "decimals": _number(checks=[pa.Check.isin([0, 1, 2, 3], error="must be 0, 1, 2 or 3")]),
+            "polarity": _text(checks=[_one_of(POLARITIES)]),
+            "frequency": _text(checks=[_one_of(FREQUENCIES)]),
+            "rating_basis": _text(checks=[_one_of(BASES)]),
+            "tolerance_type": _text(required=False, checks=[_one_of(TOLERANCE_TYPES)]),
+            "tolerance": _number(
+                required=False, checks=[pa.Check.ge(0, error="must be 0 or more")]
+            ),
+            "owner": _text(),
+            "source": _text(),
+            "first_quarter": _text(checks=[_quarter_check]),
+            "last_quarter": _text(required=False, checks=[_quarter_check]),
+            "description": _text(required=False),
+        },
+        strict=True,
+    ),
+    numeric=("decimals", "tolerance"),
+    help={
+        "tolerance": "a number of 0 or more (percent for 'relative', the indicator's unit for "
+        "'absolute'); leave it empty only for data_only indicators",
+        "decimals": "0, 1, 2 or 3",
+    },
+)
+
+VALUES = TableSpec(
+    schema=pa.DataFrameSchema(
+        {
+            "indicator_id": _text(
+                checks=[
+                    pa.Check(
+                        lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
+                    )
+                ]
+            ),
+            "value": _number(),
+            "numerator": _number(
+                required=False,
+                optional_column=True,
+                checks=[pa.Check.ge(0, error="must not be negative")],
+            ),
+            "denominator": _number(
+                required=False,
+                optional_column=True,
+                checks=[pa.Check.gt(0, error="must be more than 0")],
+            ),
+            "period_label": pa.Column(str, nullable=True, required=False),
+            "target": _number(required=False),
+            "benchmark": _number(required=False),
+            "benchmark_label": pa.Column(str, nullable=True, required=False),
+            "benchmark_date": pa.Column(str, nullable=True, required=False),
+            "data_quality": pa.Column(str, nullable=True, required=False),
+        },
+        strict=True,
+    ),
+    numeric=("value", "numerator", "denominator", "target", "benchmark"),
+    help={"value": "a plain number such as 66.3 (no units, % signs or commas)"},
+)
+
+RISKS = TableSpec(
+    schema=pa.DataFrameSchema(
+        {
+            "risk_id": _text(
+                checks=[
+                    pa.Check(
+                        lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
+                    )
+                ]
+            ),
+            "title": _text(),
+            "description": _text(required=False),
+            "owner": _text(),
+            "inherent_likelihood": _number(checks=_1_to_5),
+            "inherent_impact": _number(checks=_1_to_5),
+            "current_likelihood": _number(checks=_1_to_5),
+            "current_impact": _number(checks=_1_to_5),
+            "target_likelihood": _number(checks=_1_to_5),
+            "target_impact": _number(checks=_1_to_5),
+            "controls": _text(required=False),
+            "actions": _text(required=False),
+            "action_owner": _text(required=False),
+            "action_due": _text(required=False),
+            "status": _text(checks=[_one_of(RISK_STATUSES)]),
+        },
+        strict=True,
+    ),
+    numeric=(
+        "inherent_likelihood",
+        "inherent_impact",
+        "current_likelihood",
+        "current_impact",
+        "target_likelihood",
+        "target_impact",
+    ),
+    help={
+        c: "a whole number from 1 to 5"
+        for c in (
+            "inherent_likelihood",
+            "inherent_impact",
+            "current_likelihood",
+            "current_impact",
+            "target_likelihood",
+            "target_impact",
+        )
+    },
+)
+
+BREAKDOWNS = TableSpec(
+    schema=pa.DataFrameSchema(
+        {
+            "indicator_id": _text(),
+            "dimension": _text(),
+            "category": _text(),
+            "value": _number(),
+        },
+        strict=True,
+        unique=["indicator_id", "dimension", "category"],
+    ),
+    numeric=("value",),
+    help={},
+)
+
+OVERRIDES = TableSpec(
+    schema=pa.DataFrameSchema(
+        {
+            "indicator_id": _text(
+                checks=[pa.Check(lambda s: ~s.duplicated(keep=False), error="appears twice")]
+            ),
+            "rating": _text(checks=[_one_of(OVERRIDE_RATINGS)]),
+            "reason": _text(),
+            "approved_by": _text(),
+        },
+        strict=True,
+    ),
+    numeric=(),
+    help={"reason": "a sentence saying why the computed rating is overridden"},
+)
+
+COMMENTARY = TableSpec(
+    schema=pa.DataFrameSchema(
+        {
+            "indicator_id": _text(),
+            "commentary": _text(required=False),
+            "actions": pa.Column(object, nullable=True),
+            "author": _text(required=False),
+        },
+        strict=True,
+    ),
+    numeric=(),
+    help={},
+)
+
+
+def _row_number(index: object) -> int | None:
+    try:
+        return int(index) + 2  # header is row 1
+    except (TypeError, ValueError):
+        return None
+
+
+def clean_frame(
+    raw: pd.DataFrame, spec: TableSpec, file: str
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Blank cells become missing, number columns become numbers; report text in number cells."""
+    df = raw.copy()
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            stripped = df[col].astype("string").str.strip()
+            df[col] = stripped.mask(stripped == "", pd.NA).astype(object)
+            df[col] = df[col].where(df[col].notna(), None)
+    problems: list[Problem] = []
+    for col in spec.numeric:
+        if col not in df.columns:
+            continue
+        numbers = pd.to_numeric(df[col], errors="coerce")
+        bad = df[col].notna() & numbers.isna()
+        for idx in df.index[bad]:
+            problems.append(
+                Problem(
+                    file=file,
+                    row=_row_number(idx),
+                    column=col,
+                    value=str(df.at[idx, col]),
+                    rule="text where a number belongs",
+                    fix=spec.help.get(col, "write a plain number (no units, commas or words)"),
+                )
+            )
+        df[col] = numbers.astype(float)
+    return df, problems
+
+
+def validate_frame(df: pd.DataFrame, spec: TableSpec, file: str) -> list[Problem]:
+    """Run the pandera schema lazily and translate every failure into a Problem."""
+    try:
+        spec.schema.validate(df, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return _problems_from(exc.failure_cases, spec, file, df)
+    return []
+
+
+def _problems_from(
+    cases: pd.DataFrame, spec: TableSpec, file: str, df: pd.DataFrame
+) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[object, ...]] = set()
+    expected = list(spec.schema.columns)
+    for case in cases.to_dict("records"):
+        check = str(case.get("check"))
+        column = case.get("column")
+        column = (
+            None
+            if column is None or (isinstance(column, float) and pd.isna(column))
+            else str(column)
+        )
+        failure = case.get("failure_case")
+        index = case.get("index")
+        if check == "column_in_dataframe":
+            missing = str(failure)
+            extras = [c for c in df.columns if c not in expected]
+            close = difflib.get_close_matches(missing, extras, n=1)
+            hint = f" (is '{close[0]}' a misspelling of it?)" if close else ""
+            key = ("missing", missing)
+            if key not in seen:
+                seen.add(key)
+                problems.append(
+                    Problem(
+                        file=file,
+                        column=missing,
+                        rule=f"the column is missing{hint}",
+                        fix=f"add a column headed '{missing}' (columns expected: "
+                        f"{', '.join(expected)})",
+                    )
+                )
+            continue
+        if check == "column_in_schema":
+            extra = str(failure)
+            close = difflib.get_close_matches(extra, expected, n=1)
+            fix = (
+                f"rename it to '{close[0]}'"
+                if close
+                else f"remove it (columns expected: {', '.join(expected)})"
+            )
+            key = ("extra", extra)
+            if key not in seen:
+                seen.add(key)
+                problems.append(
+                    Problem(file=file, column=extra, rule="this column is not expected", fix=fix)
+                )
+            continue
+        if check.startswith(("dtype(", "coerce_dtype(")):
+            continue  # numbers are converted (and reported) in clean_frame
+        if isinstance(failure, str) and failure.startswith("TypeError("):
+            continue
+        row = _row_number(index)
+        key = (row, column, check)
+        if key in seen:
+            continue
+        seen.add(key)
+        if check == "not_nullable":
+            rule, value = "this cell is empty but is required", None
+        elif check.startswith("multiple_fields_uniqueness"):
+            rule, value = "this row repeats another row's key", None
+        else:
+            rule, value = check, None if failure is None else _fmt(failure)
+        fix = spec.help.get(column or "", "correct the value")
+        if check == "not_nullable":
+            fix = spec.help.get(column or "", "fill it in")
+        problems.append(Problem(file=file, row=row, column=column, value=value, rule=rule, fix=fix))
+    problems.sort(key=lambda p: (p.row or 0, p.column or ""))
+    return problems
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,617 @@
+"""The facade the notebooks call. A notebook cell is one call here, and shows its result:
+
+    sc = load_scorecard(quarter, data_dir=data_dir)
+    sc.summary()
+    sc.exceptions("childrens_services")
+
+Everything returned has an HTML representation (``_repr_html_``) that Jupyter shows and the
+report assembly copies, and a stable plain-text representation (no memory addresses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import charts, narrative, rating, risks, tables
+from .errors import InputError
+from .formatting import (
+    direction_html,
+    format_number,
+    format_value,
+    rating_badge_html,
+    risk_band_html,
+)
+from .loading import PARAM_KEYS, Inputs, load_inputs
+from .narrative import escape
+from .quarters import Quarter, parse_quarter
+
+SECTION_TITLES: dict[str, str] = {
+    "overview": "Overview",
+    "childrens_services": "Children's services",
+    "adult_care": "Adult care",
+    "workforce": "Workforce",
+    "corporate_risk": "Corporate risk",
+    "appendix": "Appendix",
+}
+
+SAMPLE_NOTICE = (
+    "The figures in this report come from an illustrative sample dataset. Only the figures "
+    "published in the Cabinet report of 20 July 2017 for Quarter Four 2016/17 are real; "
+    "everything else is made up to show how the report works."
+)
+
+
+@dataclass(frozen=True)
+class Html:
+    """A block of trusted HTML built by this library (every text inside it is escaped)."""
+
+    html: str
+    label: str = ""
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"<Html: {self.label}>" if self.label else "<Html>"
+
+
+@dataclass(frozen=True)
+class Blocks:
+    """Several blocks shown one after another (e.g. a chart per indicator)."""
+
+    items: Sequence[Any] = field(default_factory=tuple)
+    label: str = ""
+    css_class: str = "blocks"
+
+    def _repr_html_(self) -> str:
+        inner = "\n".join(i._repr_html_() for i in self.items)
+        return f'<div class="{self.css_class}">\n{inner}\n</div>'
+
+    def __repr__(self) -> str:
+        return f"<Blocks: {self.label} ({len(self.items)})>"
+
+
+def _p(text: str, css: str = "") -> str:
+    cls = f' class="{css}"' if css else ""
+    return f"<p{cls}>{escape(text)}</p>"
+
+
+def load_scorecard(
+    quarter: str | Quarter,
+    data_dir: str | Path | None = "",
+    params_dir: str | Path | None = "",
+    **params: str,
+) -> Scorecard:
+    """Read, validate and rate one quarter. Empty folders mean the project's own.
+
+    Keyword parameters (``cabinet_date``, ``title``, ``council``) replace the values in
+    ``params/QUARTER.yaml`` when they are not empty; any other name is an error.
+    """
+    inputs = load_inputs(quarter, data_dir or None, params_dir or None)
+    unknown = sorted(set(params) - set(PARAM_KEYS))
+    if unknown:
+        raise InputError(
+            f"Unknown notebook parameter{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}",
+            fix=f"use only {', '.join(('data_dir', *PARAM_KEYS))}",
+        )
+    given = {k: str(v) for k, v in params.items() if v not in (None, "")}
+    if given:
+        inputs = replace(inputs, params={**inputs.params, **given})
+    return Scorecard(inputs)
+
+
+class Scorecard:
+    """One quarter's scorecard and risk register, ready to show."""
+
+    def __init__(self, inputs: Inputs) -> None:
+        self.inputs = inputs
+        self.quarter: Quarter = inputs.quarter
+        self.params = inputs.params
+
+    # --- computed once -----------------------------------------------------------------
+    @cached_property
+    def board(self) -> pd.DataFrame:
+        """Every indicator in force with its rating and direction of travel."""
+        return rating.dashboard(
+            self.inputs.catalogue,
+            self.inputs.values,
+            self.inputs.overrides,
+            self.quarter,
+            threshold_percent=float(self.inputs.settings["direction_threshold_percent"]),
+        )
+
+    @cached_property
+    def register(self) -> pd.DataFrame:
+        return risks.register(self.inputs.risks, self.quarter, self.inputs.settings["risk_bands"])
+
+    @cached_property
+    def counts(self) -> dict[str, int]:
+        return rating.counts(self.board)
+
+    def _rows(self, section: str | None = None) -> pd.DataFrame:
+        b = self.board
+        return b if section is None else b[b["section"] == section]
+
+    def updated_red(self, section: str | None = None) -> pd.DataFrame:
+        """Red indicators with a new figure this quarter: the ones the report explains."""
+        b = self._rows(section)
+        return b[(b["rating"] == rating.RED) & b["updated"]]
+
+    # --- overview ----------------------------------------------------------------------
+    def notice(self) -> Html:
+        return Html(f'<div class="note">{_p(SAMPLE_NOTICE)}</div>', "sample data notice")
+
+    def summary(self) -> Html:
+        sentences = narrative.summary_sentences(self.counts, self.quarter, len(self.updated_red()))
+        return Html(_p(" ".join(sentences), "summary-sentence"), "summary")
+
+    def rag_chart(self) -> charts.Chart:
+        return charts.rag_counts_chart(self.counts, self.quarter.prose)
+
+    def rag_table(self) -> tables.Table:
+        df = pd.DataFrame(
+            {
+                "Rating": [rating_badge_html(r) for r in self.counts],
+                "Indicators": [str(n) for n in self.counts.values()],
+            }
+        )
+        return tables.html_table(
+            df,
+            f"Indicators by rating, {self.quarter.prose}",
+            numeric=["Indicators"],
+            html_columns=["Rating"],
+            row_header="Rating",
+        )
+
+    def _theme_counts(self) -> pd.DataFrame:
+        b = self.board
+        grid = (
+            b.groupby(["theme", "rating"])
+            .size()
+            .unstack(fill_value=0)
+            .reindex(columns=list(rating.RATINGS), fill_value=0)
+        )
+        return grid.sort_index()
+
+    def theme_chart(self) -> charts.Chart:
+        long = self._theme_counts().stack().rename("count").reset_index()
+        return charts.rag_by_theme_chart(long, self.quarter.prose)
+
+    def theme_table(self) -> tables.Table:
+        grid = self._theme_counts()
+        df = grid.reset_index().rename(columns={"theme": "Theme"})
+        df["Total"] = grid.sum(axis=1).to_numpy()
+        df = df.astype({c: str for c in df.columns})
+        return tables.html_table(
+            df,
+            f"Indicators by theme and rating, {self.quarter.prose}",
+            numeric=[*rating.RATINGS, "Total"],
+            row_header="Theme",
+        )
+
+    def red_list(self) -> Html:
+        """Links to the red indicators updated this quarter, with the section each sits in."""
+        rows = self.updated_red()
+        if rows.empty:
+            return Html(_p(f"No red indicator had an update in {self.quarter.prose}."))
+        items = "".join(
+            f'<li><a href="#ind-{escape(r["indicator_id"])}">{escape(r["name"])}</a> '
+            f"({escape(SECTION_TITLES[r['section']])})</li>"
+            for r in rows.to_dict("records")
+        )
+        return Html(f"<ul>{items}</ul>", "red indicators updated")
+
+    # --- service sections --------------------------------------------------------------
+    def section_intro(self, section: str) -> Html:
+        b = self._rows(section)
+        c = rating.counts(b)
+        parts = [
+            f"{n} {r.lower()}"
+            for r, n in c.items()
+            if n and r in (rating.GREEN, rating.AMBER, rating.RED)
+        ]
+        other = c[rating.NOT_RATED] + c[rating.NO_DATA]
+        text = f"This section reports {len(b)} indicators for {self.quarter.prose}: " + (
+            ", ".join(parts) if parts else "none rated"
+        )
+        if other:
+            text += f", and {other} not rated or without data"
+        text += (
+            f". {len(self.updated_red(section))} of the red indicators had an update this "
+            "quarter and are explained below."
+        )
+        return Html(_p(text), f"{section} introduction")
+
+    def _value_text(self, r: dict[str, Any], key: str = "value") -> str:
+        return format_value(r[key], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
+
+    def exceptions(self, section: str) -> Blocks | Html:
+        """Each red indicator with an update: generated headline, commentary and actions."""
+        rows = self.updated_red(section)
+        if rows.empty:
+            return Html(
+                _p(
+                    f"No indicator in this section is rated red with an update in "
+                    f"{self.quarter.prose}."
+                ),
+                "no exceptions",
+            )
+        com = self.inputs.commentary.set_index("indicator_id")
+        blocks = []
+        for r in rows.to_dict("records"):
+            blocks.append(Html(self._indicator_block(r, com), r["indicator_id"]))
+        return Blocks(blocks, f"{section} exceptions", "exceptions")
+
+    def _indicator_block(self, r: dict[str, Any], com: pd.DataFrame) -> str:
+        ind = escape(r["indicator_id"])
+        sentences = narrative.headline(r, self.quarter)
+        parts = [
+            f'<div class="headline toc-entry" id="ind-{ind}" data-toc="{escape(r["name"])}">',
+            f"<h4>{escape(r['name'])} {rating_badge_html(r['rating'])}</h4>",
+            f'<ul class="facts">{"".join(f"<li>{escape(s)}</li>" for s in sentences)}</ul>',
+        ]
+        if r.get("override_reason"):
+            parts.append(
+                _p(
+                    f"Rating overridden from {r['rating_computed']} to {r['rating']} by "
+                    f"{r['override_by']}: {r['override_reason']}",
+                    "note",
+                )
+            )
+        if r["indicator_id"] in com.index:
+            c = com.loc[r["indicator_id"]]
+            if c["commentary"]:
+                parts.append(
+                    '<div class="commentary"><h5>Commentary</h5>'
+                    f"{narrative.markdown_html(c['commentary'])}</div>"
+                )
+            if c["actions"]:
+                acts = "".join(f"<li>{narrative.markdown_html(a)}</li>" for a in c["actions"])
+                parts.append(f'<div class="actions"><h5>Actions</h5><ul>{acts}</ul></div>')
+            if c["author"]:
+                parts.append(_p(f"Commentary from {c['author']}.", "author"))
+        parts.append("</div>")
+        return "\n".join(parts)
+
+    def commentary(self, section: str) -> Html:
+        """Commentary supplied for the section's other indicators (not red and updated)."""
+        red = set(self.updated_red(section)["indicator_id"])
+        b = self._rows(section).set_index("indicator_id")
+        com = self.inputs.commentary
+        com = com[com["indicator_id"].isin(b.index) & ~com["indicator_id"].isin(red)]
+        if com.empty:
+            return Html(_p("No other commentary was supplied for this section this quarter."))
+        items = []
+        for c in com.sort_values("indicator_id").to_dict("records"):
+            r = b.loc[c["indicator_id"]]
+            text = narrative.markdown_html(c["commentary"]) if c["commentary"] else ""
+            acts = "".join(f"<li>{narrative.markdown_html(a)}</li>" for a in c["actions"])
+            items.append(
+                f'<div class="commentary"><h4>{escape(r["name"])} '
+                f"{rating_badge_html(r['rating'])}</h4>{text}"
+                + (f"<ul>{acts}</ul>" if acts else "")
+                + "</div>"
+            )
+        return Html("\n".join(items), f"{section} commentary")
+
+    def _reference_text(self, r: dict[str, Any]) -> str:
+        if r["rating_basis"] == "data_only":
+            return "not applicable (shown for information)"
+        if r["reference"] is None:
+            return "no data"
+        ref = format_value(r["reference"], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
+        return f"{ref} ({r['reference_label']})"
+
+    def _period_text(self, r: dict[str, Any]) -> str:
+        if r["value_quarter"] is None:
+            return "no data"
+        q = parse_quarter(r["value_quarter"])
+        text = q.short
+        if r.get("period_label"):
+            text += f" ({r['period_label']})"
+        if r.get("data_quality"):
+            text += f", {r['data_quality']}"
+        return text
+
+    def indicator_table(self, section: str | None, caption: str) -> tables.Table:
+        rows = []
+        for r in self._rows(section).to_dict("records"):
+            rows.append(
+                {
+                    "Indicator": r["name"],
+                    "Latest value": self._value_text(r),
+                    "Period": self._period_text(r),
+                    "Target or benchmark": self._reference_text(r),
+                    "Rating": rating_badge_html(r["rating"])
+                    + (" (overridden)" if r.get("override_reason") else ""),
+                    "Short term": direction_html(r["short_term"]),
+                    "Long term": direction_html(r["long_term"]),
+                }
+            )
+        df = pd.DataFrame(
+            rows,
+            columns=[
+                "Indicator",
+                "Latest value",
+                "Period",
+                "Target or benchmark",
+                "Rating",
+                "Short term",
+                "Long term",
+            ],
+        )
+        return tables.html_table(
+            df,
+            caption,
+            numeric=["Latest value"],
+            html_columns=["Rating", "Short term", "Long term"],
+            row_header="Indicator",
+        )
+
+    def section_table(self, section: str) -> tables.Table:
+        return self.indicator_table(
+            section, f"{SECTION_TITLES[section]} indicators, {self.quarter.prose}"
+        )
+
+    def trends(self, section: str) -> Blocks:
+        """An eight-quarter trend chart for every indicator in the section."""
+        items = []
+        for r in self._rows(section).to_dict("records"):
+            hist = rating.history(self.inputs.values, r["indicator_id"], self.quarter, 8)
+            meta = {
+                k: r[k]
+                for k in (
+                    "name",
+                    "unit",
+                    "unit_label",
+                    "decimals",
+                    "polarity",
+                    "benchmark_label",
+                    "rating",
+                )
+            }
+            meta["unit_label"] = meta["unit_label"] or ""
+            meta["benchmark_label"] = meta["benchmark_label"] or "Benchmark"
+            items.append(charts.trend_chart(hist, meta))
+        return Blocks(items, f"{section} trends", "chart-grid")
+
+    def breakdowns(self, section: str) -> Blocks | Html:
+        """Charts of the section's indicators split by category (e.g. sickness by directorate)."""
+        bd = self.inputs.breakdowns
+        b = self._rows(section).set_index("indicator_id")
+        bd = bd[bd["indicator_id"].isin(b.index)]
+        if bd.empty:
+            return Html(_p("No breakdowns were supplied for this section this quarter."))
+        items = []
+        for (ind, dim), g in bd.groupby(["indicator_id", "dimension"], sort=True):
+            r = b.loc[ind].to_dict()
+            meta = {k: r[k] for k in ("name", "unit", "unit_label", "decimals", "polarity")}
+            meta["unit_label"] = meta["unit_label"] or ""
+            meta["target"] = r["target"] if r["rating_basis"] == "target" else None
+            title = f"{r['name']} by {dim}, {self.quarter.prose}"
+            items.append(
+                charts.breakdown_chart(
+                    g[["category", "value"]].reset_index(drop=True), meta, title=title
+                )
+            )
+        return Blocks(items, f"{section} breakdowns", "chart-grid")
+
+    # --- corporate risk ----------------------------------------------------------------
+    def risk_summary(self) -> Html:
+        reg = self.register
+        open_ = reg[reg["status"] == "open"]
+        bc = risks.band_counts(reg)
+        red = open_[open_["current_band"] == "Red"]
+        text = (
+            f"The Corporate Risk Register holds {len(open_)} open risks at the end of "
+            f"{self.quarter.prose}: {bc['Red']} rated red, {bc['Amber']} amber and "
+            f"{bc['Green']} green on their current score."
+        )
+        closed = reg[reg["status"] == "closed"]
+        new = open_[open_["trend"] == "new"]
+        extra = []
+        if len(new):
+            extra.append(f"{len(new)} new this quarter")
+        if len(closed):
+            extra.append(f"{len(closed)} closed this quarter")
+        if extra:
+            text += " " + " and ".join(extra).capitalize() + "."
+        items = "".join(
+            f'<li><a href="#risk-{escape(r["risk_id"])}">{escape(r["title"])}</a></li>'
+            for r in red.to_dict("records")
+        )
+        lead = f"The {len(red)} red risks are:" if len(red) != 1 else "The red risk is:"
+        body = _p(text, "summary-sentence") + (f"{_p(lead)}<ul>{items}</ul>" if len(red) else "")
+        return Html(body, "risk summary")
+
+    def risk_heatmap(self) -> charts.Chart:
+        reg = self.register[self.register["status"] == "open"]
+        df = pd.DataFrame(
+            {
+                "risk_id": reg["risk_id"],
+                "title": reg["title"],
+                "likelihood": reg["current_likelihood"],
+                "impact": reg["current_impact"],
+                "band": reg["current_band"],
+            }
+        )
+        bands = self.inputs.settings["risk_bands"]
+        return charts.risk_heatmap(
+            df.reset_index(drop=True),
+            title=f"Current risk scores, {self.quarter.prose}",
+            red_from=bands["red"],
+            amber_from=bands["amber"],
+        )
+
+    def risk_table(self, full: bool = False) -> tables.Table:
+        rows = []
+        for r in self.register.to_dict("records"):
+            row = {
+                "Risk": f"{r['risk_id']}: {r['title']}",
+                "Owner": r["owner"],
+                "Inherent score": f"{r['inherent_score']} ({r['inherent_likelihood']} x "
+                f"{r['inherent_impact']})",
+                "Current score": f"{r['current_score']} ({r['current_likelihood']} x "
+                f"{r['current_impact']})",
+                "Current rating": risk_band_html(r["current_band"]),
+                "Target score": str(r["target_score"]),
+                "Change": risks.TREND_WORDS[r["trend"]],
+            }
+            if full:
+                row["Controls"] = r["controls"] or "none recorded"
+                row["Actions"] = r["actions"] or "none recorded"
+                row["Action owner and date"] = (
+                    " by ".join(x for x in (r["action_owner"], r["action_due"]) if x)
+                    or "not recorded"
+                )
+            rows.append(row)
+        caption = (
+            f"{'Full ' if full else ''}Corporate Risk Register, {self.quarter.prose} "
+            "(scores are likelihood x impact)"
+        )
+        return tables.html_table(
+            pd.DataFrame(rows),
+            caption,
+            numeric=["Inherent score", "Current score", "Target score"],
+            html_columns=["Current rating"],
+            row_header="Risk",
+        )
+
+    def red_risks(self) -> Html:
+        reg = self.register
+        red = reg[(reg["status"] == "open") & (reg["current_band"] == "Red")]
+        if red.empty:
+            return Html(_p("No risk is rated red this quarter."))
+        blocks = []
+        for r in red.to_dict("records"):
+            rid = escape(r["risk_id"])
+            controls = "".join(
+                f"<li>{escape(c.strip())}</li>"
+                for c in (r["controls"] or "").split(";")
+                if c.strip()
+            )
+            actions = "".join(
+                f"<li>{escape(a.strip())}</li>"
+                for a in (r["actions"] or "").split(";")
+                if a.strip()
+            )
+            change = risks.TREND_WORDS[r["trend"]]
+            if r["trend"] in ("up", "down"):
+                change += f" (was {int(r['previous_score'])})"
+            blocks.append(
+                "\n".join(
+                    [
+                        f'<div class="headline toc-entry" id="risk-{rid}" data-toc="{escape(r["title"])}">',
+                        f"<h4>{escape(r['title'])} {risk_band_html(r['current_band'])}</h4>",
+                        _p(r["description"] or ""),
+                        f'<ul class="facts"><li>Current score {r["current_score"]} (likelihood '
+                        f"{r['current_likelihood']} x impact {r['current_impact']}); target "
+                        f"{r['target_score']}.</li><li>{escape(change)}.</li>"
+                        f"<li>Owner: {escape(r['owner'])}.</li></ul>",
+                        f'<div class="commentary"><h5>Existing controls</h5><ul>{controls}</ul></div>'
+                        if controls
+                        else "",
+                        f'<div class="actions"><h5>Actions</h5><ul>{actions}</ul>'
+                        + (
+                            _p(f"Action owner: {r['action_owner']}; due {r['action_due']}.")
+                            if r["action_owner"]
+                            else ""
+                        )
+                        + "</div>"
+                        if actions
+                        else "",
+                        "</div>",
+                    ]
+                )
+            )
+        return Html("\n".join(blocks), "red risks")
+
+    # --- appendix ----------------------------------------------------------------------
+    def dashboard_table(self) -> tables.Table:
+        return self.indicator_table(None, f"Full dashboard: every indicator, {self.quarter.prose}")
+
+    def overrides_table(self) -> Html | tables.Table:
+        o = self.board[self.board["override_reason"].notna()]
+        if o.empty:
+            return Html(_p("No rating was overridden this quarter."))
+        df = pd.DataFrame(
+            {
+                "Indicator": o["name"],
+                "Computed rating": [rating_badge_html(x) for x in o["rating_computed"]],
+                "Rating shown": [rating_badge_html(x) for x in o["rating"]],
+                "Reason": o["override_reason"],
+                "Approved by": o["override_by"],
+            }
+        )
+        return tables.html_table(
+            df,
+            "Ratings overridden by an analyst",
+            html_columns=["Computed rating", "Rating shown"],
+            row_header="Indicator",
+        )
+
+    def method(self) -> Html:
+        """How ratings, carry-forward, direction of travel and risk bands work, with the
+        settings in force for this report."""
+        s = self.inputs.settings
+        bands = s["risk_bands"]
+        thr = format_number(float(s["direction_threshold_percent"]), 1)
+        items = [
+            "Each indicator is compared with its target or, where the Council compares itself "
+            "with others, a benchmark such as the England average.",
+            "Green: the figure meets or beats the target or benchmark. Amber: it is worse, but "
+            "within the indicator's tolerance. Red: it is worse by more than the tolerance. Each "
+            "indicator has its own tolerance, either a percentage of the target or an amount in "
+            "its own unit; a tolerance of zero means there is no amber.",
+            "Whether higher or lower is better is set for each indicator.",
+            "Some indicators are shown for information only and are not rated.",
+            "An indicator with no new figure this quarter keeps its last figure and rating, "
+            "shown with the period it refers to (carried forward).",
+            "An analyst may override a rating only with a recorded reason; the report then shows "
+            "both ratings and the reason.",
+            f"Direction of travel compares the latest figure with the one before it (short term) "
+            f"and with the same quarter a year earlier (long term). A change of less than {thr}% "
+            "is shown as no noticeable change.",
+            f"Risks are scored likelihood (1 to 5) times impact (1 to 5). A current score of "
+            f"{bands['red']} or more is red, {bands['amber']} to {bands['red'] - 1} is amber and "
+            f"below {bands['amber']} is green.",
+        ]
+        return Html(
+            "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>", "rating method"
+        )
+
+    def tolerance_table(self) -> tables.Table:
+        rows = []
+        for r in self.board.to_dict("records"):
+            if r["rating_basis"] == "data_only":
+                tol = "not rated"
+            elif r["tolerance_type"] == "relative":
+                tol = f"{format_number(r['tolerance'], 1)}% of the reference"
+            else:
+                tol = format_value(
+                    r["tolerance"], r["unit"], int(r["decimals"]), r.get("unit_label") or ""
+                )
+            rows.append(
+                {
+                    "Indicator": r["name"],
+                    "Better when": "higher" if r["polarity"] == "higher_is_better" else "lower",
+                    "Rated against": {
+                        "target": "target",
+                        "benchmark": "benchmark",
+                        "data_only": "not rated",
+                    }[r["rating_basis"]],
+                    "Amber tolerance": tol,
+                    "Frequency": r["frequency"],
+                    "Owner": r["owner"],
+                    "Source": r["source"],
+                }
+            )
+        return tables.html_table(
+            pd.DataFrame(rows), "How each indicator is rated", row_header="Indicator"
+        )
