@@ -48,6 +48,21 @@ def _value(row: Mapping[str, Any], value: float | None) -> str:
     return format_value(value, row["unit"], int(row["decimals"]), row.get("unit_label") or "")
 
 
+def natural_decimals(value: float, decimals: int) -> int:
+    """The fewest decimals that show ``value`` as precisely as ``decimals`` would: targets and
+    benchmarks are usually round numbers ("a target of 7 days", not "7.00 days")."""
+    for d in range(decimals + 1):
+        if round(value, d) == round(value, decimals):
+            return d
+    return decimals
+
+
+def reference_text(row: Mapping[str, Any], value: float) -> str:
+    """A target or benchmark written as a reader expects it."""
+    d = natural_decimals(float(value), int(row["decimals"]))
+    return format_value(value, row["unit"], d, row.get("unit_label") or "")
+
+
 def _missing(x: Any) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
@@ -99,9 +114,9 @@ def headline(row: Mapping[str, Any], quarter: Quarter) -> list[str]:
         if row["rating_basis"] == "benchmark":
             label = row.get("benchmark_label") or "benchmark"
             date = f" at {row['benchmark_date']}" if row.get("benchmark_date") else ""
-            sentences.append(f"This is {rel} the {label} of {_value(row, ref)}{date}.")
+            sentences.append(f"This is {rel} the {label} of {reference_text(row, ref)}{date}.")
         else:
-            sentences.append(f"This is {rel} the target of {_value(row, ref)}.")
+            sentences.append(f"This is {rel} the target of {reference_text(row, ref)}.")
     return sentences
 
 

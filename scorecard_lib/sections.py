@@ -82,6 +82,16 @@ def _p(text: str, css: str = "") -> str:
     return f"<p{cls}>{escape(text)}</p>"
 
 
+def _list(items: Sequence[str], css: str = "") -> str:
+    cls = f' class="{css}"' if css else ""
+    return f"<ul{cls}>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
+
+
+def _split(text: str | None) -> list[str]:
+    """Controls and actions are written in one cell, separated by semicolons."""
+    return [t.strip() for t in (text or "").split(";") if t.strip()]
+
+
 def load_scorecard(
     quarter: str | Quarter,
     data_dir: str | Path | None = "",
@@ -305,8 +315,7 @@ class Scorecard:
             return "not applicable (shown for information)"
         if r["reference"] is None:
             return "no data"
-        ref = format_value(r["reference"], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
-        return f"{ref} ({r['reference_label']})"
+        return f"{narrative.reference_text(r, r['reference'])} ({r['reference_label']})"
 
     def _period_text(self, r: dict[str, Any]) -> str:
         if r["value_quarter"] is None:
@@ -484,53 +493,46 @@ class Scorecard:
         )
 
     def red_risks(self) -> Html:
+        """Each red risk: description, scores, change, controls and actions."""
         reg = self.register
         red = reg[(reg["status"] == "open") & (reg["current_band"] == "Red")]
         if red.empty:
             return Html(_p("No risk is rated red this quarter."))
-        blocks = []
-        for r in red.to_dict("records"):
-            rid = escape(r["risk_id"])
-            controls = "".join(
-                f"<li>{escape(c.strip())}</li>"
-                for c in (r["controls"] or "").split(";")
-                if c.strip()
+        return Html("\n".join(self._risk_block(r) for r in red.to_dict("records")), "red risks")
+
+    @staticmethod
+    def _risk_block(r: dict[str, Any]) -> str:
+        change = risks.TREND_WORDS[r["trend"]]
+        if r["trend"] in ("up", "down"):
+            change += f" (was {int(r['previous_score'])})"
+        facts = [
+            f"Current score {r['current_score']} (likelihood {r['current_likelihood']} x impact "
+            f"{r['current_impact']}); target score {r['target_score']}.",
+            f"{change}.",
+            f"Owner: {r['owner']}.",
+        ]
+        parts = [
+            f'<div class="headline toc-entry" id="risk-{escape(r["risk_id"])}" '
+            f'data-toc="{escape(r["title"])}">',
+            f"<h4>{escape(r['title'])} {risk_band_html(r['current_band'])}</h4>",
+            _p(r["description"] or ""),
+            _list(facts, "facts"),
+        ]
+        controls = _split(r["controls"])
+        if controls:
+            parts.append(
+                f'<div class="commentary"><h5>Existing controls</h5>{_list(controls)}</div>'
             )
-            actions = "".join(
-                f"<li>{escape(a.strip())}</li>"
-                for a in (r["actions"] or "").split(";")
-                if a.strip()
-            )
-            change = risks.TREND_WORDS[r["trend"]]
-            if r["trend"] in ("up", "down"):
-                change += f" (was {int(r['previous_score'])})"
-            blocks.append(
-                "\n".join(
-                    [
-                        f'<div class="headline toc-entry" id="risk-{rid}" data-toc="{escape(r["title"])}">',
-                        f"<h4>{escape(r['title'])} {risk_band_html(r['current_band'])}</h4>",
-                        _p(r["description"] or ""),
-                        f'<ul class="facts"><li>Current score {r["current_score"]} (likelihood '
-                        f"{r['current_likelihood']} x impact {r['current_impact']}); target "
-                        f"{r['target_score']}.</li><li>{escape(change)}.</li>"
-                        f"<li>Owner: {escape(r['owner'])}.</li></ul>",
-                        f'<div class="commentary"><h5>Existing controls</h5><ul>{controls}</ul></div>'
-                        if controls
-                        else "",
-                        f'<div class="actions"><h5>Actions</h5><ul>{actions}</ul>'
-                        + (
-                            _p(f"Action owner: {r['action_owner']}; due {r['action_due']}.")
-                            if r["action_owner"]
-                            else ""
-                        )
-                        + "</div>"
-                        if actions
-                        else "",
-                        "</div>",
-                    ]
+        actions = _split(r["actions"])
+        if actions:
+            owner = ""
+            if r["action_owner"]:
+                owner = _p(
+                    f"Action owner: {r['action_owner']}; due {r['action_due'] or 'not set'}."
                 )
-            )
-        return Html("\n".join(blocks), "red risks")
+            parts.append(f'<div class="actions"><h5>Actions</h5>{_list(actions)}{owner}</div>')
+        parts.append("</div>")
+        return "\n".join(parts)
 
     # --- appendix ----------------------------------------------------------------------
     def dashboard_table(self) -> tables.Table:
