@@ -215,7 +215,8 @@ def dashboard(
             ),
         )
         rows.append(row)
-    out = pd.DataFrame(rows, columns=list(DASHBOARD_COLUMNS))
+    # object dtype keeps None as None (pandas 3 would turn a blank in a text column into NaN)
+    out = pd.DataFrame(rows, columns=list(DASHBOARD_COLUMNS), dtype=object)
     return out.sort_values("indicator_id", kind="stable").reset_index(drop=True)
 
 
