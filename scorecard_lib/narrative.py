@@ -131,5 +131,10 @@ def markdown_html(text: str) -> str:
     return rendered.strip()
 
 
+def markdown_inline(text: str) -> str:
+    """One line of Markdown (an action, a list item) without a wrapping paragraph."""
+    return _MD.renderInline(text or "").strip()
+
+
 def escape(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)

@@ -89,7 +89,8 @@ def _list(items: Sequence[str], css: str = "") -> str:
 
 def _split(text: str | None) -> list[str]:
     """Controls and actions are written in one cell, separated by semicolons."""
-    return [t.strip() for t in (text or "").split(";") if t.strip()]
+    items = [t.strip() for t in (text or "").split(";") if t.strip()]
+    return [t[0].upper() + t[1:] for t in items]
 
 
 def load_scorecard(
@@ -282,7 +283,7 @@ class Scorecard:
                     f"{narrative.markdown_html(c['commentary'])}</div>"
                 )
             if c["actions"]:
-                acts = "".join(f"<li>{narrative.markdown_html(a)}</li>" for a in c["actions"])
+                acts = "".join(f"<li>{narrative.markdown_inline(a)}</li>" for a in c["actions"])
                 parts.append(f'<div class="actions"><h5>Actions</h5><ul>{acts}</ul></div>')
             if c["author"]:
                 parts.append(_p(f"Commentary from {c['author']}.", "author"))
@@ -301,7 +302,7 @@ class Scorecard:
         for c in com.sort_values("indicator_id").to_dict("records"):
             r = b.loc[c["indicator_id"]]
             text = narrative.markdown_html(c["commentary"]) if c["commentary"] else ""
-            acts = "".join(f"<li>{narrative.markdown_html(a)}</li>" for a in c["actions"])
+            acts = "".join(f"<li>{narrative.markdown_inline(a)}</li>" for a in c["actions"])
             items.append(
                 f'<div class="commentary"><h4>{escape(r["name"])} '
                 f"{rating_badge_html(r['rating'])}</h4>{text}"
