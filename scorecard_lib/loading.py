@@ -31,6 +31,7 @@ PARAM_KEYS = ("quarter", "cabinet_date", "title", "council")
 DEFAULT_SETTINGS: dict[str, Any] = {
     "risk_bands": {"red": 15, "amber": 5},
     "direction_threshold_percent": 1.0,
+    "notice": "",
 }
 
 

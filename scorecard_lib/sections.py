@@ -40,12 +40,6 @@ SECTION_TITLES: dict[str, str] = {
     "appendix": "Appendix",
 }
 
-SAMPLE_NOTICE = (
-    "The figures in this report come from an illustrative sample dataset. Only the figures "
-    "published in the Cabinet report of 20 July 2017 for Quarter Four 2016/17 are real; "
-    "everything else is made up to show how the report works."
-)
-
 
 @dataclass(frozen=True)
 class Html:
@@ -156,7 +150,9 @@ class Scorecard:
 
     # --- overview ----------------------------------------------------------------------
     def notice(self) -> Html:
-        return Html(f'<div class="note">{_p(SAMPLE_NOTICE)}</div>', "sample data notice")
+        """The data owner's notice about the data (``notice`` in settings.yaml), if any."""
+        text = str(self.inputs.settings.get("notice") or "").strip()
+        return Html(f'<div class="note">{_p(text)}</div>' if text else "", "data notice")
 
     def summary(self) -> Html:
         sentences = narrative.summary_sentences(self.counts, self.quarter, len(self.updated_red()))

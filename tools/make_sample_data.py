@@ -130,6 +130,11 @@ risk_bands:            # lowest score of each band; scores 1-25
   red: 15
   amber: 5
 direction_threshold_percent: 1.0   # smaller relative changes are "no noticeable change"
+# Shown at the top of every report built from this data (leave empty for real data).
+notice: >-
+  The figures in this report come from an illustrative sample dataset. Only the figures
+  published in the Cabinet report of 20 July 2017 for Quarter Four 2016/17 are real;
+  everything else is made up to show how the report works.
 """
 
 

@@ -1,0 +1,584 @@
+"""Report assembly: one accessible, self-contained, byte-deterministic HTML document."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import re
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from scorecard_lib.assemble import build_report, report_css
+from scorecard_lib.errors import ExecutionError, InputError
+from scorecard_lib.paths import PROJECT_ROOT
+
+PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n-not-really-a-png-").decode("ascii")
+SHA = hashlib.sha256(b"values").hexdigest()
+
+# An inline chart shaped like the library's: namespaced <svg>, ids referenced by url(#...).
+SVG_CHART = (
+    '<figure class="chart">\n<figcaption>Looked after children, trend</figcaption>\n'
+    '<svg role="img" aria-label="Line chart of looked after children" '
+    'xmlns:xlink="http://www.w3.org/1999/xlink" width="432pt" height="187pt" '
+    'viewBox="0 0 432 187" xmlns="http://www.w3.org/2000/svg" version="1.1">'
+    '<defs><clipPath id="trend-lac-p1"><rect x="0" y="0" width="10" height="10"/></clipPath>'
+    "</defs>"
+    '<g clip-path="url(#trend-lac-p1)"><path d="M 0 0 L 10 10"/></g></svg>\n'
+    "<details><summary>Data behind this chart</summary>\n"
+    '<table class="data">\n<caption>Looked after children, trend</caption>\n'
+    '<thead><tr><th scope="col">Quarter</th><th scope="col" class="num">Value</th></tr></thead>'
+    '\n<tbody>\n<tr><th scope="row">2016/17 Q4</th><td class="num">66.3</td></tr>\n</tbody>\n'
+    "</table>\n</details>\n</figure>"
+)
+
+HEADLINE = (
+    '<div class="exceptions">\n'
+    '<div class="headline toc-entry" id="ind-CF01" data-toc="Looked after children">\n'
+    '<h4>Looked after children <span class="rag rag-red"><span aria-hidden="true">✖</span> '
+    "Red</span></h4>\n"
+    '<ul class="facts"><li>The rate has increased to 66.3 per 10,000 children.</li></ul>\n'
+    '<div class="commentary"><h5>Commentary</h5><p>Officers&#x27; commentary.</p></div>\n'
+    "</div>\n</div>"
+)
+
+
+def html_output(fragment: str, kind: str = "display_data") -> nbformat.NotebookNode:
+    data = {"text/html": fragment, "text/plain": "<Html>"}
+    if kind == "execute_result":
+        return new_output(kind, data=data, execution_count=1)
+    return new_output(kind, data=data)
+
+
+def parameters_cell(tag: str = "parameters") -> nbformat.NotebookNode:
+    return new_code_cell(
+        'quarter = "2016-17-Q4"  # PARAMETER_SOURCE_MARKER\n', metadata={"tags": [tag]}
+    )
+
+
+def overview() -> nbformat.NotebookNode:
+    return new_notebook(
+        cells=[
+            new_markdown_cell(
+                "# Overview\n\nHow the Council did this quarter. <script src=x.js></script>"
+                " <b>not bold</b>\n\n### A heading that would skip a level"
+            ),
+            parameters_cell(),
+            parameters_cell("injected-parameters"),
+            new_code_cell(
+                "sc.summary()  # SUMMARY_SOURCE_MARKER",
+                outputs=[
+                    html_output(
+                        '<p class="summary-sentence">There are 45 indicators.</p>',
+                        "execute_result",
+                    )
+                ],
+            ),
+            new_markdown_cell("## Ratings\n\n| Rating | Count |\n|---|---:|\n| Red | 10 |"),
+            new_code_cell(
+                "show_png()",
+                outputs=[
+                    new_output(
+                        "display_data",
+                        data={"image/png": PNG, "text/plain": "<Figure size 640x480 with 1 Axes>"},
+                        metadata={"image/png": {"alt": "Bar chart of ratings", "width": 320}},
+                    ),
+                    new_output("display_data", data={"image/png": PNG}),
+                ],
+            ),
+            new_code_cell(
+                "print('done')",
+                outputs=[
+                    new_output("stream", name="stdout", text="STDOUT_SHOWN\n"),
+                    new_output("stream", name="stderr", text="STDERR_HIDDEN warning\n"),
+                ],
+            ),
+            new_code_cell(
+                "plt.plot()",
+                outputs=[
+                    html_output('<script src="https://cdn.example/x.js"></script><p>kept</p>'),
+                    new_output(
+                        "execute_result",
+                        data={"text/plain": "[<matplotlib.lines.Line2D at 0x7f3a9c0b2d10>]"},
+                        execution_count=2,
+                    ),
+                ],
+            ),
+            new_code_cell("secret()  # REMOVED_SOURCE_MARKER", metadata={"tags": ["remove"]}),
+        ]
+    )
+
+
+def childrens_services() -> nbformat.NotebookNode:
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Children's services\n\nChildren in care and child protection."),
+            parameters_cell(),
+            new_markdown_cell("## Red indicators with an update this quarter"),
+            new_code_cell(
+                'sc.exceptions("childrens_services")  # EXCEPTIONS_SOURCE_MARKER',
+                outputs=[html_output(HEADLINE)],
+            ),
+            new_markdown_cell("## Trends"),
+            new_code_cell("sc.trends()", outputs=[html_output(SVG_CHART)]),
+        ]
+    )
+
+
+def workforce() -> nbformat.NotebookNode:
+    """Repeats ids already used elsewhere: the chart (same id prefix) and a toc entry."""
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Workforce\n\n## Red indicators"),
+            new_code_cell(
+                "sc.exceptions('workforce')",
+                outputs=[
+                    html_output(
+                        '<div class="headline toc-entry" id="ind-CF01" data-toc="Sickness">'
+                        '<h4>Sickness</h4><p><a href="#ind-CF01">this block</a></p></div>'
+                        '<div class="headline toc-entry" id="overview" data-toc="Appraisals">'
+                        "<h4>Appraisals</h4></div>"
+                    )
+                ],
+            ),
+            new_code_cell("sc.trends('workforce')", outputs=[html_output(SVG_CHART)]),
+        ]
+    )
+
+
+PROVENANCE = {
+    "quarter": "2016-17-Q4",
+    "parameters": {"quarter": "2016-17-Q4", "data_dir": "data"},
+    "inputs": [{"path": "data/values.csv", "sha256": SHA}],
+    "code_version": {
+        "package_version": "0.1.0",
+        "source_sha256": SHA[::-1],
+        "git_commit": "0123456789abcdef0123456789abcdef01234567",
+        "git_dirty": False,
+    },
+    "environment": {"python": "3.11.9", "packages": {"pandas": "3.1.1", "nbformat": "5.11.1"}},
+    "command": ["scorecard", "run", "2016-17-Q4"],
+}
+
+
+def build(**changes: object) -> str:
+    kwargs: dict[str, object] = {
+        "title": "Corporate Balanced Scorecard",
+        "quarter_prose": "Quarter Four 2016/17",
+        "council": "Worcestershire County Council",
+        "provenance": PROVENANCE,
+        "notice": "This report is built from an illustrative sample dataset. Only the figures "
+        "published in the Cabinet report for Quarter Four 2016/17 are real.",
+    }
+    kwargs.update(changes)
+    notebooks = kwargs.pop(
+        "notebooks",
+        [
+            ("overview", overview()),
+            ("childrens_services", childrens_services()),
+            ("workforce", workforce()),
+        ],
+    )
+    return build_report(notebooks, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def report() -> str:
+    return build()
+
+
+@pytest.fixture(scope="module")
+def soup(report: str) -> BeautifulSoup:
+    return BeautifulSoup(report, "html.parser")
+
+
+def body_outside_code(soup: BeautifulSoup) -> str:
+    copy = BeautifulSoup(str(soup), "html.parser")
+    for details in copy.select("details.code"):
+        details.decompose()
+    return str(copy)
+
+
+# --- document structure -------------------------------------------------------------------
+
+
+def test_document_language_title_and_head(soup: BeautifulSoup, report: str) -> None:
+    assert report.startswith("<!DOCTYPE html>\n")
+    assert soup.html["lang"] == "en-GB"
+    assert soup.find("meta", charset="utf-8") is not None
+    assert soup.find("meta", attrs={"name": "viewport"}) is not None
+    assert soup.title.string == "Corporate Balanced Scorecard — Quarter Four 2016/17"
+    assert soup.find("style") is not None
+
+
+def test_exactly_one_h1(soup: BeautifulSoup) -> None:
+    h1s = soup.find_all("h1")
+    assert len(h1s) == 1
+    assert h1s[0].get_text() == "Corporate Balanced Scorecard: Quarter Four 2016/17"
+
+
+def test_heading_levels_never_skip(soup: BeautifulSoup) -> None:
+    levels = [int(h.name[1]) for h in soup.find_all(re.compile(r"^h[1-6]$"))]
+    assert levels[0] == 1
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, levels
+
+
+def test_sections_have_h2_with_section_id(soup: BeautifulSoup) -> None:
+    for name, title in (
+        ("overview", "Overview"),
+        ("childrens_services", "Children's services"),
+        ("workforce", "Workforce"),
+    ):
+        heading = soup.find(id=name)
+        assert heading.name == "h2"
+        assert heading.get_text() == title
+        assert heading.parent.name == "section"
+        assert heading.parent["aria-labelledby"] == name
+    # markdown "##" becomes h3, "###" straight after the title is lifted to h3
+    overview_section = soup.find(id="overview").parent
+    assert [h.get_text() for h in overview_section.find_all("h3")] == [
+        "A heading that would skip a level",
+        "Ratings",
+    ]
+
+
+def test_skip_link_is_first_focusable_and_targets_main(soup: BeautifulSoup) -> None:
+    first = soup.body.find(["a", "button", "summary", "input"])
+    assert first.get_text() == "Skip to main content"
+    assert first["href"] == "#main"
+    assert soup.find("main")["id"] == "main"
+
+
+def test_header_names_council_and_sample_data(soup: BeautifulSoup) -> None:
+    header = soup.find("header").get_text(" ")
+    assert "Worcestershire County Council" in header
+    assert "illustrative sample dataset" in header
+    assert "Quarter Four 2016/17 are real" in header
+
+
+def test_no_notice_when_the_data_has_none() -> None:
+    header = BeautifulSoup(build(notice=""), "html.parser").find("header")
+    assert "illustrative" not in header.get_text(" ")
+
+
+def test_provenance_and_accessibility_after_sections(soup: BeautifulSoup) -> None:
+    sections = soup.find("main").find_all("section", recursive=False)
+    assert [s.get("aria-labelledby") for s in sections][-2:] == [
+        "provenance-title",
+        "accessibility-title",
+    ]
+    assert sections[-2]["id"] == "provenance"
+    text = sections[-1].get_text(" ")
+    assert "WCAG" in text and "2.2" in text and "colour alone" in text
+
+
+def test_footer_has_no_timestamp(soup: BeautifulSoup) -> None:
+    footer = soup.find("footer").get_text(" ")
+    assert not re.search(r"\d{1,2}:\d{2}|\b20\d\d-\d\d-\d\d\b", footer)
+
+
+# --- contents -----------------------------------------------------------------------------
+
+
+def test_every_toc_link_target_exists(soup: BeautifulSoup) -> None:
+    nav = soup.find("nav", attrs={"aria-label": "Contents"})
+    links = nav.find_all("a")
+    assert links
+    for link in links:
+        assert soup.find(id=link["href"][1:]) is not None, link["href"]
+    # every internal link in the whole document points at something
+    for link in soup.find_all("a", href=re.compile("^#")):
+        assert soup.find(id=link["href"][1:]) is not None, link["href"]
+
+
+def test_toc_lists_sections_and_toc_entries(soup: BeautifulSoup) -> None:
+    nav = soup.find("nav", attrs={"aria-label": "Contents"})
+    top = [li.a.get_text() for li in nav.ol.find_all("li", recursive=False)]
+    assert top[:3] == ["Overview", "Children's services", "Workforce"]
+    items = nav.ol.find_all("li", recursive=False)
+    nested = [(a.get_text(), a["href"]) for a in items[1].ul.find_all("a")]
+    assert nested == [("Looked after children", "#ind-CF01")]
+    workforce_links = [(a.get_text(), a["href"]) for a in items[2].ul.find_all("a")]
+    assert workforce_links == [("Sickness", "#ind-CF01-2"), ("Appraisals", "#overview-2")]
+
+
+def test_ids_unique_and_references_follow_renames(soup: BeautifulSoup) -> None:
+    ids = [tag["id"] for tag in soup.find_all(id=True)]
+    assert len(ids) == len(set(ids))
+    # the second chart's clip path id was renamed and its url(#...) followed it
+    clips = [c["id"] for c in soup.find_all("clippath")]
+    assert clips == ["trend-lac-p1", "trend-lac-p1-2"]
+    workforce = soup.find(id="workforce").parent
+    assert workforce.find("g")["clip-path"] == "url(#trend-lac-p1-2)"
+    assert workforce.find("a", string="this block")["href"] == "#ind-CF01-2"
+
+
+# --- self-contained and safe ----------------------------------------------------------------
+
+
+def test_no_external_urls_or_scripts(report: str) -> None:
+    assert "http://" not in report
+    assert "https://" not in report
+    assert "<script" not in report.lower()
+    assert "<link" not in report.lower()
+    assert "<p>kept</p>" in report
+
+
+def test_no_absolute_paths(report: str) -> None:
+    assert str(PROJECT_ROOT) not in report
+    assert "/tmp/" not in report
+
+
+def test_raw_html_in_markdown_is_escaped(report: str) -> None:
+    assert "&lt;script src=x.js&gt;&lt;/script&gt;" in report
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in report
+    assert "<b>not bold</b>" not in report
+
+
+def test_output_loading_external_resource_is_refused() -> None:
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Overview"),
+            new_code_cell(
+                "x", outputs=[html_output('<img src="https://example.org/a.png" alt="a">')]
+            ),
+        ]
+    )
+    with pytest.raises(InputError, match="outside the report"):
+        build(notebooks=[("overview", nb)])
+
+
+def test_markdown_images_are_not_loaded_unless_embedded() -> None:
+    cell = new_markdown_cell(
+        "# Overview\n\n![A remote map](https://example.org/map.png)\n\n![Local](attachment:a.png)"
+    )
+    cell["attachments"] = {"a.png": {"image/png": PNG}}
+    out = build(notebooks=[("overview", new_notebook(cells=[cell]))])
+    assert "example.org" not in out
+    assert "Image not included in this report: A remote map" in out
+    assert f'<img src="data:image/png;base64,{PNG}" alt="Local">' in out
+
+
+# --- code and outputs -----------------------------------------------------------------------
+
+
+def test_code_only_inside_details(soup: BeautifulSoup, report: str) -> None:
+    outside = body_outside_code(soup)
+    for marker in ("SUMMARY_SOURCE_MARKER", "EXCEPTIONS_SOURCE_MARKER", "PARAMETER_SOURCE_MARKER"):
+        assert marker not in outside
+    code = " ".join(d.get_text() for d in soup.select("details.code"))
+    assert "SUMMARY_SOURCE_MARKER" in code
+    assert "EXCEPTIONS_SOURCE_MARKER" in code
+    # the default parameters are listed for reviewers, papermill's injected cell is not
+    assert code.count("PARAMETER_SOURCE_MARKER") == 2
+    assert "REMOVED_SOURCE_MARKER" not in report
+    for details in soup.select("details.code"):
+        assert not details.has_attr("open")
+        assert details.summary.get_text().startswith("Show the code behind this section")
+
+
+def test_outputs_chosen_sensibly(soup: BeautifulSoup, report: str) -> None:
+    outside = body_outside_code(soup)
+    assert "STDOUT_SHOWN" in outside
+    assert "STDERR_HIDDEN" not in report
+    assert "0x7f3a9c0b2d10" not in report  # object reprs with addresses are dropped
+    assert "Figure size 640x480" not in report  # text/plain ignored when an image exists
+    assert '<p class="summary-sentence">There are 45 indicators.</p>' in report
+
+
+def test_images_have_alt_text(soup: BeautifulSoup) -> None:
+    images = soup.find_all("img")
+    assert len(images) == 2
+    assert images[0]["alt"] == "Bar chart of ratings"
+    assert images[0]["width"] == "320"
+    assert images[0]["src"].startswith("data:image/png;base64,")
+    assert "Overview" in images[1]["alt"]
+    for svg in soup.find_all("svg"):
+        assert svg.get("role") == "img" and svg.get("aria-label")
+
+
+def test_tables_wrapped_in_labelled_scroll_region(soup: BeautifulSoup) -> None:
+    tables = soup.find_all("table")
+    assert tables
+    for table in tables:
+        wrap = table.parent
+        assert "table-wrap" in wrap.get("class", []), table
+        assert wrap["role"] == "region" and wrap["tabindex"] == "0" and wrap["aria-label"]
+    chart_table = soup.find("caption", string="Looked after children, trend").parent
+    assert chart_table.parent["aria-label"] == "Looked after children, trend"
+    md_table = soup.find(id="overview").parent.find("table")
+    assert md_table["class"] == ["data"]
+    assert md_table.parent["aria-label"] == "Table in the Overview section"
+
+
+def test_error_output_stops_the_build() -> None:
+    error = new_output("error", ename="KeyError", evalue="'CF01'", traceback=["..."])
+    nb = new_notebook(cells=[new_markdown_cell("# Overview"), new_code_cell("x", outputs=[error])])
+    with pytest.raises(ExecutionError, match="KeyError"):
+        build(notebooks=[("overview", nb)])
+    nb.cells[1].metadata["tags"] = ["raises-exception"]
+    assert "KeyError" not in body_outside_code(
+        BeautifulSoup(build(notebooks=[("overview", nb)]), "html.parser")
+    )
+
+
+def test_notebook_without_title_is_refused() -> None:
+    nb = new_notebook(cells=[new_markdown_cell("## Not a title"), new_code_cell("x")])
+    with pytest.raises(InputError, match="title"):
+        build(notebooks=[("overview", nb)])
+
+
+@pytest.mark.parametrize("names", [("overview", "overview"), ("main",), ("two words",)])
+def test_bad_section_names_are_refused(names: tuple[str, ...]) -> None:
+    nb = new_notebook(cells=[new_markdown_cell("# Title")])
+    with pytest.raises(ValueError):
+        build(notebooks=[(n, nb) for n in names])
+
+
+# --- provenance -----------------------------------------------------------------------------
+
+
+def test_provenance_is_readable_with_short_hashes(soup: BeautifulSoup, report: str) -> None:
+    section = soup.find(id="provenance")
+    text = section.get_text(" ")
+    assert SHA[:12] in text
+    assert SHA not in report
+    assert "data/values.csv" in text
+    assert "0123456789ab" in text and "0123456789abcdef0123" not in report
+    assert SHA[::-1][:12] in text and SHA[::-1] not in report
+    assert "Uncommitted changes to the code" in text
+    assert "scorecard run 2016-17-Q4" in text
+    assert "pandas" in text and "3.1.1" in text
+    labels = [dt.get_text() for dt in section.select("dl.provenance > dt")]
+    assert labels[:3] == ["Quarter", "Parameters", "Input files"]
+
+
+# --- determinism ----------------------------------------------------------------------------
+
+
+def test_same_input_gives_identical_output(report: str) -> None:
+    assert build() == report
+    reordered = dict(reversed(list(PROVENANCE.items())))
+    reordered["environment"] = {
+        "packages": {"nbformat": "5.11.1", "pandas": "3.1.1"},
+        "python": "3.11.9",
+    }
+    assert build(provenance=reordered) == report
+
+
+def test_notebooks_read_from_disk_give_the_same_output(tmp_path, report: str) -> None:
+    notebooks = []
+    for name, nb in (
+        ("overview", overview()),
+        ("childrens_services", childrens_services()),
+        ("workforce", workforce()),
+    ):
+        path = tmp_path / f"{name}.ipynb"
+        nbformat.write(nb, path)
+        notebooks.append((name, nbformat.read(path, as_version=4)))
+    assert build(notebooks=notebooks) == report
+
+
+# --- style sheet ----------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(a: str, b: str) -> float:
+    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_css_badges_pass_contrast_and_css_is_self_contained() -> None:
+    css = report_css()
+    badges = dict(re.findall(r"\.(rag-[a-z]+) \{ background-color: (#[0-9a-f]{6}); \}", css))
+    assert set(badges) == {"rag-green", "rag-amber", "rag-red", "rag-notrated", "rag-nodata"}
+    for name, colour in badges.items():
+        assert _contrast(colour, "#ffffff") >= 4.5, name
+    for colour in re.findall(r"\.code-source [^{]+\{ color: (#[0-9a-f]{6})", css):
+        assert _contrast(colour, "#f8f8f8") >= 4.5, colour
+    assert "http" not in css and "@import" not in css
+    assert "@media print" in css and "@page" in css
+    assert ":focus-visible" in css
+
+
+def test_long_mappings_and_paths_in_provenance() -> None:
+    from pathlib import PurePosixPath
+
+    packages = {f"package{n:02d}": f"1.{n}" for n in range(12)}
+    out = build(
+        provenance={
+            "environment": {"python": "3.11.9", "packages": packages},
+            "notebook": PurePosixPath("notebooks/overview.ipynb"),
+        }
+    )
+    section = BeautifulSoup(out, "html.parser").find(id="provenance")
+    details = section.find("details")
+    assert details.summary.get_text() == "Packages (12)"
+    rows = [tr.th.get_text() for tr in details.tbody.find_all("tr")]
+    assert rows == sorted(packages)
+    assert "notebooks/overview.ipynb" in section.get_text()
+
+
+def test_toc_entry_without_data_toc_uses_its_heading() -> None:
+    block = '<div class="toc-entry" id="risk-CR01"><h4>Serious harm</h4><p>Text</p></div>'
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Corporate risk"),
+            new_code_cell("x", outputs=[html_output(block)]),
+        ]
+    )
+    soup = BeautifulSoup(build(notebooks=[("corporate_risk", nb)]), "html.parser")
+    link = soup.find("nav").find("a", href="#risk-CR01")
+    assert link.get_text() == "Serious harm"
+    # the h4 straight after the section's h2 is lifted to h3
+    assert soup.find("h3").get_text() == "Serious harm"
+
+
+def test_error_in_any_cell_stops_the_build() -> None:
+    error = new_output("error", ename="ValueError", evalue="bad", traceback=[])
+    hidden = new_code_cell("x", outputs=[error], metadata={"tags": ["remove-output"]})
+    nb = new_notebook(cells=[new_markdown_cell("# Overview"), hidden])
+    with pytest.raises(ExecutionError, match="cell 2"):
+        build(notebooks=[("overview", nb)])
+
+
+def test_output_headings_nest_under_the_markdown_heading_they_follow() -> None:
+    commentary = '<div class="commentary"><h4>Sickness</h4><h5>Actions</h5></div>'
+    nb = new_notebook(
+        cells=[
+            new_markdown_cell("# Overview\n\n## Economy"),
+            new_code_cell("a", outputs=[html_output(commentary)]),
+            new_markdown_cell("### Other commentary"),
+            new_code_cell("b", outputs=[html_output(commentary)]),
+            new_markdown_cell("## Next part\n\n#### Too deep"),
+        ]
+    )
+    soup = BeautifulSoup(build(notebooks=[("overview", nb)]), "html.parser")
+    section = soup.find(id="overview").parent
+    headings = [(h.name, h.get_text()) for h in section.find_all(re.compile(r"^h[2-6]$"))]
+    assert headings == [
+        ("h2", "Overview"),
+        ("h3", "Economy"),
+        ("h4", "Sickness"),
+        ("h5", "Actions"),
+        ("h4", "Other commentary"),
+        ("h5", "Sickness"),
+        ("h6", "Actions"),
+        ("h3", "Next part"),
+        ("h4", "Too deep"),
+    ]
+
+
+def test_short_hashes_from_the_manifest_are_shown_as_given() -> None:
+    out = build(provenance={"inputs": [{"path": "data/values.csv", "sha256": SHA[:12]}]})
+    cell = BeautifulSoup(out, "html.parser").find(id="provenance").find("tbody").find_all("td")
+    assert [c.get_text() for c in cell] == ["data/values.csv", SHA[:12]]
