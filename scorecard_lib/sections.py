@@ -29,6 +29,7 @@ from .formatting import (
 )
 from .loading import PARAM_KEYS, Inputs, load_inputs
 from .narrative import escape
+from .paths import PROJECT_ROOT
 from .quarters import Quarter, parse_quarter
 
 SECTION_TITLES: dict[str, str] = {
@@ -87,6 +88,15 @@ def _split(text: str | None) -> list[str]:
     return [t[0].upper() + t[1:] for t in items]
 
 
+def _from_root(folder: str | Path | None) -> Path | None:
+    """A notebook parameter naming a folder: relative paths are taken from the project root
+    (the runner's kernels start there, and a notebook opened in notebooks/ must agree)."""
+    if folder is None or str(folder) == "":
+        return None
+    path = Path(folder).expanduser()
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
 def load_scorecard(
     quarter: str | Quarter,
     data_dir: str | Path | None = "",
@@ -98,7 +108,7 @@ def load_scorecard(
     Keyword parameters (``cabinet_date``, ``title``, ``council``) replace the values in
     ``params/QUARTER.yaml`` when they are not empty; any other name is an error.
     """
-    inputs = load_inputs(quarter, data_dir or None, params_dir or None)
+    inputs = load_inputs(quarter, _from_root(data_dir), _from_root(params_dir))
     unknown = sorted(set(params) - set(PARAM_KEYS))
     if unknown:
         raise InputError(
@@ -325,12 +335,22 @@ class Scorecard:
             text += f", {r['data_quality']}"
         return text
 
+    def _indicator_cell(self, r: dict[str, Any], linked: bool) -> str:
+        """The indicator's name (HTML). In a section's table a red indicator without an
+        update this quarter (so without a headline block) is a target for the contents."""
+        name = escape(r["name"])
+        if not (linked and r["rating"] == rating.RED and not r["updated"]):
+            return name
+        label = escape(f"{r['name']}: red, no new figure this quarter")
+        ind = escape(r["indicator_id"])
+        return f'<span class="toc-entry" id="ind-{ind}" data-toc="{label}">{name}</span>'
+
     def indicator_table(self, section: str | None, caption: str) -> tables.Table:
         rows = []
         for r in self._rows(section).to_dict("records"):
             rows.append(
                 {
-                    "Indicator": r["name"],
+                    "Indicator": self._indicator_cell(r, linked=section is not None),
                     "Latest value": self._value_text(r),
                     "Period": self._period_text(r),
                     "Target or benchmark": self._reference_text(r),
@@ -356,7 +376,7 @@ class Scorecard:
             df,
             caption,
             numeric=["Latest value"],
-            html_columns=["Rating", "Short term", "Long term"],
+            html_columns=["Indicator", "Rating", "Short term", "Long term"],
             row_header="Indicator",
         )
 

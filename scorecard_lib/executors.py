@@ -1,0 +1,377 @@
+"""Run section notebooks. One small interface, so another engine can replace papermill later.
+
+The runner builds a :class:`SectionJob` per section and hands them all to an
+:class:`Executor`; it gets back one :class:`SectionOutcome` per job, in the order given. A cell
+error never raises out of :meth:`Executor.run`: it becomes ``ok=False`` with a one-paragraph
+``error`` naming the cell and the exception.
+
+:class:`PapermillExecutor` (the only module that knows papermill) runs each notebook in its own
+worker *process* (``forkserver`` or ``spawn``, never ``fork`` and never threads: papermill's
+``cwd=`` changes the directory of the whole process, and a forked Jupyter client is unsafe).
+Each worker sets a deterministic environment before starting the kernel, which inherits it.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+#: ``on_event(section, event, seconds)``: event is "started" (seconds None), "finished" or
+#: "failed" (seconds the section took).
+EventCallback = Callable[[str, str, float | None], None]
+
+#: Environment of every kernel: nothing about the machine's locale, clock or hash seed may
+#: reach an executed notebook. See docs (NOTES-reproducibility): SOURCE_DATE_EPOCH removes the
+#: SVG ``<dc:date>``; MPLBACKEND keeps matplotlib off any display.
+KERNEL_ENV: Mapping[str, str] = {
+    "PYTHONHASHSEED": "0",
+    "TZ": "UTC",
+    "LC_ALL": "C.UTF-8",
+    "LANG": "C.UTF-8",
+    "SOURCE_DATE_EPOCH": "0",
+    "MPLBACKEND": "Agg",
+}
+
+#: How many times a kernel start that lost the port race is tried in all.
+KERNEL_START_ATTEMPTS = 3
+
+#: Arguments for every kernel. Kernels write their own log to the terminal's stderr: ipykernel
+#: 7 warns once per kernel that it "is running over TCP without encryption" (client and kernel
+#: share this machine), and jupyter_client interrupts every kernel before shutting it down,
+#: which now and then logs "KeyboardInterrupt caught in kernel" at ERROR level. Both are noise
+#: for an analyst; what goes wrong in a notebook reaches us as a cell error or a dead kernel.
+#: (IPC transport would avoid the warning and the port race, but jupyter_client names IPC
+#: sockets ``kernel-ipc-<n>`` in the working directory, and parallel kernels then collide:
+#: tried, every parallel run broke.)
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.log_level=CRITICAL",)
+
+
+@dataclass(frozen=True)
+class SectionJob:
+    """One notebook to execute. Paths are absolute.
+
+    ``timeout`` is the seconds any one cell may run (papermill's ``execution_timeout``; None:
+    no limit); a cell that runs longer fails the section. ``cwd`` is the working directory of
+    the kernel (the worker process changes into it before starting the kernel; papermill's own
+    ``cwd=`` is never used). ``None`` keeps the worker's.
+    """
+
+    section: str
+    notebook: Path
+    output: Path
+    parameters: dict[str, object] = field(default_factory=dict)
+    timeout: int | None = 600
+    cwd: Path | None = None
+
+
+@dataclass(frozen=True)
+class SectionOutcome:
+    """What happened to one :class:`SectionJob`.
+
+    ``error`` is one paragraph for a person (which cell, which exception); ``ename`` the
+    exception's class name. ``output_written`` tells whether an executed notebook (for a failure:
+    with papermill's error banner) was written to ``output``. ``attempts`` counts kernel starts.
+    """
+
+    section: str
+    ok: bool
+    output: Path
+    seconds: float
+    error: str | None = None
+    ename: str | None = None
+    output_written: bool = False
+    attempts: int = 1
+
+
+class Executor(Protocol):
+    """Anything that can execute section notebooks."""
+
+    def run(
+        self,
+        jobs: Sequence[SectionJob],
+        *,
+        max_workers: int,
+        on_event: EventCallback | None,
+    ) -> list[SectionOutcome]:
+        """Execute every job; return their outcomes in the order of ``jobs``. Cell errors are
+        outcomes, not exceptions; only interruption (KeyboardInterrupt) escapes."""
+        ...
+
+
+# --- papermill ------------------------------------------------------------------------------
+
+
+def _first_line(source: object) -> str:
+    text = "".join(source) if isinstance(source, list) else str(source or "")
+    for line in text.splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= 80 else line[:77] + "..."
+    return "(empty cell)"
+
+
+def _error_cell_id(output: Path) -> str | None:
+    """The id of the first cell holding an error output in the written notebook, if any."""
+    try:
+        import nbformat
+
+        nb = nbformat.read(str(output), as_version=4)
+    except Exception:
+        return None
+    for cell in nb.cells:
+        for out in cell.get("outputs", ()) if cell.get("cell_type") == "code" else ():
+            if out.get("output_type") == "error":
+                return str(cell.get("id") or "") or None
+    return None
+
+
+def describe_cell_error(exc: Any, output: Path | None = None) -> str:
+    """One paragraph from a ``PapermillExecutionError``: the cell and the exception."""
+    count = getattr(exc, "exec_count", None)
+    index = getattr(exc, "cell_index", None)
+    where = f"In [{count}]" if count is not None else "a cell"
+    if index is not None:
+        where += f" (cell {int(index) + 1} of the executed notebook"
+        cell_id = _error_cell_id(output) if output is not None else None
+        where += f", id {cell_id})" if cell_id else ")"
+    first = _first_line(getattr(exc, "source", ""))
+    ename = getattr(exc, "ename", None) or type(exc).__name__
+    evalue = str(getattr(exc, "evalue", "") or "").strip()
+    message = f"{ename}: {evalue}" if evalue else ename
+    if len(message) > 2000:
+        message = message[:1997] + "..."
+    return f"{where}, starting `{first}`, raised {message}"
+
+
+def _undeclared_parameters(job: SectionJob) -> list[str]:
+    """Parameters given that the notebook's ``parameters`` cell does not define. papermill only
+    warns about them; a report silently built from the default data would be worse."""
+    import papermill
+
+    declared = papermill.inspect_notebook(str(job.notebook))
+    return sorted(set(job.parameters) - set(declared))
+
+
+def _lost_port_race(exc: BaseException) -> bool:
+    """A kernel start that failed because another kernel took its port (papermill#511)."""
+    text = str(exc)
+    if type(exc).__name__ == "ZMQError" and "Address already in use" in text:
+        return True
+    return isinstance(exc, RuntimeError) and "Kernel died before replying" in text
+
+
+def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionOutcome:
+    """Execute one job in this process (no environment changes), retrying lost port races."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    start = time.perf_counter()
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    unknown = _undeclared_parameters(job)
+    if unknown:
+        names = ", ".join(unknown)
+        return SectionOutcome(
+            section=job.section,
+            ok=False,
+            output=job.output,
+            seconds=time.perf_counter() - start,
+            error=f"the notebook does not declare the parameter{'s' if len(unknown) > 1 else ''} "
+            f"{names} in a cell tagged 'parameters', so the value given would be ignored "
+            f"(add {names} to that cell)",
+            ename="UnknownParameter",
+        )
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            papermill.execute_notebook(
+                str(job.notebook),
+                str(job.output),
+                parameters=dict(job.parameters),
+                kernel_name="python3",
+                cwd=None,
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=job.timeout,
+                request_save_on_cell_execute=False,
+                extra_arguments=list(KERNEL_ARGUMENTS),
+            )
+        except PapermillExecutionError as exc:
+            return SectionOutcome(
+                section=job.section,
+                ok=False,
+                output=job.output,
+                seconds=time.perf_counter() - start,
+                error=describe_cell_error(exc, job.output),
+                ename=str(exc.ename),
+                output_written=job.output.is_file(),
+                attempts=tries,
+            )
+        except Exception as exc:
+            if _lost_port_race(exc) and tries < attempts:
+                time.sleep(0.2 * tries)
+                continue
+            return SectionOutcome(
+                section=job.section,
+                ok=False,
+                output=job.output,
+                seconds=time.perf_counter() - start,
+                error=_describe_other(exc, job, tries),
+                ename=type(exc).__name__,
+                output_written=job.output.is_file(),
+                attempts=tries,
+            )
+        return SectionOutcome(
+            section=job.section,
+            ok=True,
+            output=job.output,
+            seconds=time.perf_counter() - start,
+            output_written=True,
+            attempts=tries,
+        )
+
+
+def _describe_other(exc: BaseException, job: SectionJob, tries: int) -> str:
+    name = type(exc).__name__
+    text = " ".join(str(exc).split())
+    if len(text) > 500:
+        text = text[:497] + "..."
+    if name == "CellTimeoutError":
+        return f"a cell ran for more than {job.timeout} s and was stopped ({name}: {text})"
+    if name == "DeadKernelError":
+        return f"the notebook's kernel died while running it ({name}: {text})"
+    if _lost_port_race(exc):
+        return f"the kernel could not start after {tries} attempts ({name}: {text})"
+    if isinstance(exc, FileNotFoundError):
+        return f"a file was not found ({name}: {text})"
+    return f"the notebook could not be run ({name}: {text})"
+
+
+#: Loggers silenced in the workers: every failure reaches the caller as an outcome, and on
+#: Ctrl-C papermill, nbclient and asyncio would otherwise print tracebacks over the CLI's
+#: one-line "Interrupted" message.
+_QUIET_LOGGERS = ("papermill", "nbclient", "traitlets", "asyncio")
+
+
+def _worker_init() -> None:
+    """Runs once in each worker process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # an idle worker never prints a traceback
+    os.environ.update(KERNEL_ENV)
+    if hasattr(time, "tzset"):
+        time.tzset()
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _run_job(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionOutcome:
+    """Worker-process entry point: deterministic environment, working directory, execute.
+
+    Ctrl-C at the terminal reaches the busy workers too (the kernels run in their own
+    sessions and do not get it): the execution stops, nbclient shuts its kernel down, and the
+    KeyboardInterrupt goes back to the (already interrupted) parent.
+    """
+    os.environ.update(KERNEL_ENV)
+    if job.cwd is not None:
+        os.chdir(job.cwd)  # safe: this process runs one notebook at a time
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _execute(job, attempts)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _start_method() -> str:
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+class PapermillExecutor:
+    """Executes notebooks with papermill, each in a worker process, up to ``max_workers`` at
+    once (default: the number of CPUs)."""
+
+    def __init__(
+        self,
+        *,
+        start_method: str | None = None,
+        kernel_start_attempts: int = KERNEL_START_ATTEMPTS,
+    ) -> None:
+        self.start_method = start_method or _start_method()
+        self.kernel_start_attempts = kernel_start_attempts
+
+    def run(
+        self,
+        jobs: Sequence[SectionJob],
+        *,
+        max_workers: int | None = None,
+        on_event: EventCallback | None = None,
+    ) -> list[SectionOutcome]:
+        jobs = list(jobs)
+        if not jobs:
+            return []
+        workers = max(1, min(max_workers or os.cpu_count() or 1, len(jobs)))
+        emit: EventCallback = on_event or (lambda _s, _e, _t: None)
+        outcomes: dict[int, SectionOutcome] = {}
+        pending = deque(enumerate(jobs))
+        running: dict[Future[SectionOutcome], tuple[int, SectionJob]] = {}
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=multiprocessing.get_context(self.start_method),
+            initializer=_worker_init,
+        )
+
+        def finish(index: int, outcome: SectionOutcome) -> None:
+            outcomes[index] = outcome
+            emit(outcome.section, "finished" if outcome.ok else "failed", outcome.seconds)
+
+        def submit() -> None:
+            # Jobs are submitted only when a worker is free, so "started" is when it starts.
+            index, job = pending.popleft()
+            emit(job.section, "started", None)
+            try:
+                future = pool.submit(_run_job, job, self.kernel_start_attempts)
+            except Exception as exc:  # a broken pool: report, do not raise
+                finish(index, _crashed(job, exc, 0.0))
+                return
+            running[future] = (index, job)
+
+        try:
+            while pending and len(running) < workers:
+                submit()
+            while running:
+                done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+                for future in done:
+                    index, job = running.pop(future)
+                    try:
+                        outcome = future.result()
+                    except Exception as exc:  # the worker process died, or a pickling bug
+                        outcome = _crashed(job, exc, 0.0)
+                    finish(index, outcome)
+                    while pending and len(running) < workers:
+                        submit()
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return [outcomes[i] for i in range(len(jobs))]
+
+
+def _crashed(job: SectionJob, exc: BaseException, seconds: float) -> SectionOutcome:
+    text = " ".join(str(exc).split()) or "no detail"
+    return SectionOutcome(
+        section=job.section,
+        ok=False,
+        output=job.output,
+        seconds=seconds,
+        error=f"the worker process running it stopped unexpectedly ({type(exc).__name__}: {text})",
+        ename=type(exc).__name__,
+        output_written=job.output.is_file(),
+    )

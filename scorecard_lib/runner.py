@@ -1,0 +1,345 @@
+"""Run one quarter: execute every section notebook, assemble the report, publish atomically.
+
+``run_quarter("2016-17-Q4")`` does, in order:
+
+1. check the quarter has data and its inputs are valid (``loading``); a problem raises before
+   any kernel starts;
+2. execute each section notebook (``notebooks/<section>.ipynb``) in parallel with the executor
+   into a staging folder ``OUT/.staging-<quarter>-<pid>/notebooks/``;
+3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
+   :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
+4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
+   (``assemble.build_report``) and ``manifest.json``, then publish: the old ``OUT/<quarter>``
+   is renamed aside, the staging folder renamed into its place, the old copy deleted.
+
+A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
+
+Notebook parameters are ``quarter`` (the canonical id) and ``data_dir``: ``""`` for the
+project's own ``data/``, the path relative to the project root for a folder inside the project
+and otherwise the folder's *absolute* path (so a data folder outside the project puts its
+absolute path into the executed notebooks, the report's provenance and the manifest's
+parameters; the manifest's input file names never are absolute). Kernels run with the project
+root as their working directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from filelock import FileLock
+from filelock import Timeout as LockTimeout
+
+from . import assemble, loading, manifest
+from .errors import ExecutionError, InputError, LockedError
+from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
+from .normalise import normalise_notebook, write_notebook
+from .paths import DATA_DIR, NOTEBOOKS_DIR, OUTPUTS_DIR, PROJECT_ROOT, SECTIONS, resolve
+from .quarters import Quarter
+
+REPORT_NAME = "report.html"
+MANIFEST_NAME = "manifest.json"
+NOTEBOOKS_SUBDIR = "notebooks"
+FAILED_DIR = ".failed"
+LOCK_TIMEOUT = 1.0  # seconds a second run of the same quarter waits before giving up
+SECTION_TIMEOUT = 600  # seconds one cell may run
+
+
+@dataclass(frozen=True)
+class RunResult:
+    quarter_id: str
+    out_folder: Path
+    report: Path
+    manifest: Path
+    seconds: float
+    sections: tuple[SectionOutcome, ...] = ()
+
+
+def human_path(path: Path) -> str:
+    """A path for a person at a terminal: relative to the current directory when inside it."""
+    path = Path(path).resolve()
+    try:
+        return path.relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
+
+
+class SectionsFailed(ExecutionError):
+    """One or more section notebooks failed; nothing was published."""
+
+    def __init__(
+        self,
+        quarter: Quarter,
+        failures: Sequence[SectionOutcome],
+        total: int,
+        kept: Path,
+        published: Path,
+    ) -> None:
+        self.quarter = quarter
+        self.failures = list(failures)
+        self.total = total
+        self.kept = kept
+        self.published = published
+        super().__init__(
+            f"{len(self.failures)} of {total} report sections failed for {quarter.prose}",
+            where=human_path(kept),
+        )
+
+    def message(self) -> str:
+        n = len(self.failures)
+        lines = [
+            f"{n} of {self.total} report section{'s' if self.total != 1 else ''} failed for "
+            f"{self.quarter.prose} ({self.quarter.id}), so nothing was published:"
+        ]
+        for f in self.failures:
+            error = (f.error or "it failed").rstrip(".")
+            kept = (
+                f"see {human_path(self.kept / f.output.name)}"
+                if f.output_written
+                else "no notebook was written"
+            )
+            lines.append(f"- {f.section}: {error}. ({kept})")
+        kept_any = any(f.output_written for f in self.failures)
+        lines.append(
+            ("The failed notebooks show the full traceback where it happened. " if kept_any else "")
+            + f"{human_path(self.published)} was not changed. How to fix: correct the data or "
+            "the notebook and run the quarter again."
+        )
+        return "\n".join(lines)
+
+
+def _data_parameter(data: Path) -> str:
+    """The ``data_dir`` notebook parameter (see the module docstring)."""
+    if data == DATA_DIR.resolve():
+        return ""
+    try:
+        return data.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(data)
+
+
+def rerun_command(quarter: Quarter, data_parameter: str) -> str:
+    """The command that re-makes this report (``--out`` and ``--jobs`` do not change it)."""
+    argv = ["scorecard", "run", quarter.id]
+    if data_parameter:
+        argv += ["--data", data_parameter]
+    return shlex.join(argv)
+
+
+def _lock(out: Path, quarter: Quarter) -> FileLock:
+    return FileLock(str(out / f".{quarter.id}.lock"), timeout=LOCK_TIMEOUT)
+
+
+def run_quarter(
+    quarter: str | Quarter,
+    *,
+    data_dir: Path | None = None,
+    out_dir: Path | None = None,
+    jobs: int | None = None,
+    executor: Executor | None = None,
+    on_event: EventCallback | None = None,
+    command: str | None = None,
+    notebooks_dir: Path | None = None,
+    sections: Sequence[str] | None = None,
+    timeout: int | None = SECTION_TIMEOUT,
+) -> RunResult:
+    """Build and publish the report of ``quarter`` into ``OUT/<quarter id>/``.
+
+    ``command`` is recorded in the manifest and report; by default the canonical
+    ``scorecard run QUARTER [--data DIR]``. ``notebooks_dir`` and ``sections`` default to the
+    project's own (``paths.NOTEBOOKS_DIR``, ``paths.SECTIONS``).
+    """
+    started = time.perf_counter()
+    data = resolve(data_dir, DATA_DIR).resolve()
+    out = resolve(out_dir, OUTPUTS_DIR).resolve()
+    nb_dir = resolve(notebooks_dir, NOTEBOOKS_DIR).resolve()
+    names = tuple(sections) if sections is not None else SECTIONS
+
+    q = loading.check_quarter(quarter, data)
+    params = loading.load_params(q, data)
+    loading.load_inputs(q, data)  # every input problem at once, before any kernel starts
+    inputs = loading.input_files(q, data)
+    data_param = _data_parameter(data)
+    parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
+    command = command or rerun_command(q, data_param)
+
+    missing = [s for s in names if not (nb_dir / f"{s}.ipynb").is_file()]
+    if missing:
+        raise InputError(
+            f"The section notebook{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing",
+            where=human_path(nb_dir),
+            fix="restore the notebooks from version control",
+        )
+
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out, q)
+    try:
+        lock.acquire()
+    except LockTimeout:
+        raise LockedError(
+            f"Another run of {q.prose} ({q.id}) is in progress",
+            where=human_path(Path(lock.lock_file)),
+            fix="wait for it to finish, then run again (the lock is released as soon as that "
+            "run ends, even if it crashed)",
+        ) from None
+    try:
+        return _run_locked(
+            q,
+            data=data,
+            out=out,
+            nb_dir=nb_dir,
+            names=names,
+            params=params,
+            inputs=inputs,
+            parameters=parameters,
+            command=command,
+            jobs=jobs,
+            executor=executor or PapermillExecutor(),
+            on_event=on_event,
+            timeout=timeout,
+            started=started,
+        )
+    finally:
+        lock.release()
+
+
+def _run_locked(
+    q: Quarter,
+    *,
+    data: Path,
+    out: Path,
+    nb_dir: Path,
+    names: Sequence[str],
+    params: dict[str, object],
+    inputs: list[Path],
+    parameters: dict[str, object],
+    command: str,
+    jobs: int | None,
+    executor: Executor,
+    on_event: EventCallback | None,
+    timeout: int | None,
+    started: float,
+) -> RunResult:
+    final = out / q.id
+    staging = out / f".staging-{q.id}-{os.getpid()}"
+    failed_dir = out / FAILED_DIR / q.id
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / NOTEBOOKS_SUBDIR).mkdir(parents=True)
+    try:
+        before = manifest.input_entries(inputs, data)
+        section_jobs = [
+            SectionJob(
+                section=name,
+                notebook=nb_dir / f"{name}.ipynb",
+                output=staging / NOTEBOOKS_SUBDIR / f"{name}.ipynb",
+                parameters=dict(parameters),
+                timeout=timeout,
+                cwd=PROJECT_ROOT,
+            )
+            for name in names
+        ]
+        outcomes = executor.run(
+            section_jobs, max_workers=jobs or os.cpu_count() or 1, on_event=on_event
+        )
+        failures = [o for o in outcomes if not o.ok]
+        if failures:
+            _keep_failed(failures, failed_dir)
+            raise SectionsFailed(q, failures, len(section_jobs), failed_dir, final)
+
+        if manifest.input_entries(inputs, data) != before:
+            raise InputError(
+                "The input files changed while the report was being built",
+                where=human_path(data),
+                fix="run the quarter again when nobody is editing its data",
+            )
+
+        executed = []
+        for job in section_jobs:
+            nb = normalise_notebook(nbformat.read(str(job.output), as_version=4), job.section)
+            write_notebook(nb, job.output)
+            executed.append((job.section, nb))
+
+        base = manifest.build_manifest(
+            quarter=q.id,
+            parameters=parameters,
+            inputs=inputs,
+            data_dir=data,
+            outputs_dir=staging,
+            command=command,
+        )
+        html = assemble.build_report(
+            notebooks=executed,
+            title=str(params.get("title", "")),
+            quarter_prose=q.prose,
+            council=str(params.get("council", "")),
+            provenance=manifest.provenance(base),
+        )
+        with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(html)
+        full = {**base, "outputs": manifest.output_entries(staging)}
+        manifest.write_manifest(full, staging / MANIFEST_NAME)
+
+        _publish(staging, final)
+        shutil.rmtree(failed_dir, ignore_errors=True)
+        _remove_if_empty(out / FAILED_DIR)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+    return RunResult(
+        quarter_id=q.id,
+        out_folder=final,
+        report=final / REPORT_NAME,
+        manifest=final / MANIFEST_NAME,
+        seconds=time.perf_counter() - started,
+        sections=tuple(outcomes),
+    )
+
+
+def _keep_failed(failures: Sequence[SectionOutcome], failed_dir: Path) -> None:
+    """Move the failed notebooks (with papermill's error banner) to ``failed_dir``."""
+    shutil.rmtree(failed_dir, ignore_errors=True)
+    failed_dir.mkdir(parents=True, exist_ok=True)
+    for f in failures:
+        if f.output_written and f.output.is_file():
+            shutil.move(str(f.output), str(failed_dir / f.output.name))
+    _remove_if_empty(failed_dir)
+    _remove_if_empty(failed_dir.parent)
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new."""
+    aside = final.with_name(f".previous-{final.name}-{os.getpid()}")
+    shutil.rmtree(aside, ignore_errors=True)
+    had_old = final.exists()
+    if had_old:
+        final.rename(aside)
+    try:
+        staging.rename(final)
+    except BaseException:
+        if had_old and not final.exists():
+            aside.rename(final)
+        raise
+    if had_old:
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def list_quarters(
+    data_dir: Path | None = None, out_dir: Path | None = None
+) -> list[tuple[str, bool]]:
+    """Every quarter with data, oldest first, and whether its report has been published."""
+    data = resolve(data_dir, DATA_DIR)
+    out = resolve(out_dir, OUTPUTS_DIR)
+    return [(q.id, (out / q.id / REPORT_NAME).is_file()) for q in loading.available_quarters(data)]
