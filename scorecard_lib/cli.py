@@ -2,6 +2,7 @@
 
     scorecard run 2016-17-Q4 [--data DIR] [--out DIR] [--jobs N]
     scorecard quarters [--data DIR] [--out DIR]
+    scorecard new-quarter QUARTER / template QUARTER -o FILE.xlsx / import FILE.xlsx
 
 A :class:`~scorecard_lib.errors.ScorecardError` prints its one-paragraph message (no traceback)
 and exits with its ``exit_code``; ``--debug`` shows the traceback instead. Ctrl-C exits 130
@@ -82,6 +83,48 @@ def build_parser() -> argparse.ArgumentParser:
     )
     folders(quarters)
     quarters.set_defaults(handler=_cmd_quarters)
+
+    new_q = sub.add_parser(
+        "new-quarter",
+        help="start a quarter's data folder and parameters from the previous quarter",
+        description="Scaffold params/QUARTER.yaml and the quarter's data folder from the previous "
+        "quarter (indicators in force, targets carried, risks copied for review). Refuses a "
+        "quarter that already has data.",
+    )
+    new_q.add_argument("quarter", metavar="QUARTER", help=f"the quarter, e.g. {EXAMPLE}")
+    new_q.add_argument("--data", metavar="DIR", type=Path, help="data folder (default: data/)")
+    new_q.set_defaults(handler=_cmd_new_quarter)
+
+    template = sub.add_parser(
+        "template",
+        help="write the Excel returns workbook services fill in for a quarter",
+        description="Write an Excel returns workbook listing the indicators due in QUARTER, with "
+        "cells for the figures, notes and commentary, and a risk sheet.",
+    )
+    template.add_argument("quarter", metavar="QUARTER", help=f"the quarter, e.g. {EXAMPLE}")
+    template.add_argument("-o", "--output", metavar="FILE.xlsx", type=Path, required=True,
+                          help="where to write the workbook")
+    template.add_argument("--data", metavar="DIR", type=Path, help="data folder (default: data/)")
+    template.set_defaults(handler=_cmd_template)
+
+    imp = sub.add_parser(
+        "import",
+        help="read a filled returns workbook, check it and write the quarter's data files",
+        description="Read a filled returns workbook, check it with the same rules as 'scorecard "
+        "validate', show what changed since the previous quarter, and write the quarter's data "
+        "files. Nothing is written if anything is wrong.",
+    )
+    imp.add_argument("workbook", metavar="FILE.xlsx", type=Path, help="the filled workbook")
+    imp.add_argument("--quarter", metavar="QUARTER",
+                     help="the quarter the workbook must be for (default: the one it names)")
+    folders(imp)
+    imp.add_argument("--swing-percent", metavar="N", type=float, default=25.0,
+                     help="flag changes bigger than N%% for you to confirm (default 25)")
+    imp.add_argument("--confirm-swings", action="store_true",
+                     help="accept the flagged changes: they are real")
+    imp.add_argument("--force", action="store_true",
+                     help="replace data of a published quarter (the old data is kept beside it)")
+    imp.set_defaults(handler=_cmd_import)
     return parser
 
 
@@ -136,6 +179,41 @@ def _cmd_quarters(args: argparse.Namespace) -> int:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def _cmd_new_quarter(args: argparse.Namespace) -> int:
+    from . import scaffold
+
+    q = parse_quarter(args.quarter)
+    written = scaffold.new_quarter(args.quarter, data_dir=args.data)
+    print(f"Started {q.prose} ({q.id}). Files written:")
+    for path in written:
+        print(f"  {scaffold.human(path)}")
+    if any(p.suffix == ".yaml" and p.parent.name == "params" for p in written):
+        print(f"cabinet_date in params/{q.id}.yaml is a placeholder: change it.")
+    print(f"Next: scorecard template {q.id} -o returns-{q.id}.xlsx")
+    return 0
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from . import workbook
+
+    q = parse_quarter(args.quarter)
+    path = workbook.write_template(args.quarter, args.output, data_dir=args.data)
+    print(f"Wrote the returns workbook for {q.prose} to {path}. Send it to the services; when it "
+          f"comes back, run 'scorecard import {path}'.")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from . import workbook
+
+    result = workbook.import_workbook(
+        args.workbook, quarter=args.quarter, data_dir=args.data, out_dir=args.out,
+        swing_percent=args.swing_percent, confirm_swings=args.confirm_swings, force=args.force,
+    )
+    print("\n".join(result.lines()))
     return 0
 
 
