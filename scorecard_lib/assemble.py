@@ -35,6 +35,13 @@ What happens to a notebook (see ``docs/architecture.md`` for why we do not use n
   ones get ``-2``, ``-3``, ... and references inside the same output are updated.
 * Elements with class ``toc-entry`` and an ``id`` are listed in the contents under their
   section, with the ``data-toc`` attribute as link text.
+* The template's own pages (how the report was made, abbreviations and terms, the
+  accessibility statement) go inside the last section when it is named ``appendix``, as
+  ``h3``s under its heading; otherwise they follow the sections as ``h2``s.
+* Abbreviations listed in :data:`~scorecard_lib.formatting.ABBREVIATIONS` are marked with
+  ``<abbr title>`` where first used in each part of the report, written out in words where
+  first used in the main text, and listed in the glossary (:func:`mark_abbreviations`). The
+  data keep their usual short names.
 
 The same input always gives the same string: there are no timestamps, random ids or
 absolute paths, and mappings in the provenance are listed in sorted key order.
@@ -65,6 +72,7 @@ from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from .errors import ExecutionError, InputError
+from .formatting import ABBREVIATIONS
 from .paths import TEMPLATES_DIR, display_path
 
 log = logging.getLogger(__name__)
@@ -79,9 +87,14 @@ TEMPLATE_IDS: tuple[str, ...] = (
     "contents-title",
     "provenance",
     "provenance-title",
+    "abbreviations",
+    "abbreviations-title",
     "accessibility",
     "accessibility-title",
 )
+#: When the last section has this name, the template's own pages (how the report was made,
+#: abbreviations, the accessibility statement) are placed inside it, under its heading.
+APPENDIX_SECTION = "appendix"
 
 PARAMETER_TAGS = frozenset({"parameters", "injected-parameters"})
 INJECTED_TAG = "injected-parameters"
@@ -808,6 +821,8 @@ def _scalar(key: str, value: Any) -> str:
     if isinstance(value, datetime | date):
         return _esc(value.isoformat())
     text = str(value)
+    if not text.strip():  # never an empty line in the record: say what an empty value means
+        return "not set (the default is used)"
     hashed = key.lower() in _HASH_KEYS or key.lower().endswith(("_sha256", "_hash", "_commit"))
     if _HEX_HASH.match(text.lower()) or (hashed and re.fullmatch(r"[0-9a-fA-F]{7,}", text)):
         return f"<code>{_esc(text[:SHORT_HASH])}</code>"
@@ -903,6 +918,120 @@ def render_provenance(provenance: Mapping[str, object]) -> Markup:
     return Markup('<dl class="provenance">\n' + "\n".join(rows) + "\n</dl>")
 
 
+# --- abbreviations ------------------------------------------------------------------------
+
+#: Text inside these elements is never changed: code, pictures and existing abbreviations.
+_NO_ABBR_TAGS = frozenset({"head", "script", "style", "svg", "pre", "code", "kbd", "abbr"})
+#: Each of these starts a new part of the report, where an abbreviation is marked again.
+_ABBR_REGION_TAGS = frozenset({"header", "nav", "section", "footer"})
+_MARKUP_IN_TEXT = re.compile(r"<!--.*?-->|<![^>]*>|<\?[^>]*>", re.DOTALL)
+#: How far back (in characters of the same text) an expansion counts as already written.
+_EXPANSION_WINDOW = 160
+
+
+def _abbreviation_pattern(abbreviations: Mapping[str, str]) -> re.Pattern[str] | None:
+    if not abbreviations:
+        return None
+    names = sorted(abbreviations, key=lambda a: (-len(a), a))
+    return re.compile(r"\b(" + "|".join(re.escape(a) for a in names) + r")(s?)\b")
+
+
+def mark_abbreviations(document: str, abbreviations: Mapping[str, str]) -> tuple[str, list[str]]:
+    """Spell out abbreviations where a reader first meets them.
+
+    In each part of the document (the header, the contents, each section, the footer) the
+    first use of each abbreviation becomes ``<abbr title="...">``. The first use in the main
+    content also has the words written out after it, ``GCSEs (General Certificate of
+    Secondary Education)``, or inside brackets that hold it alone, ``(FTE, full-time
+    equivalent)``, unless the words are already written just before it, as in ``gross
+    value added (GVA)``. Code, charts and elements marked ``data-no-abbr`` (the glossary)
+    are left alone. Returns the document and the abbreviations found, in the mapping's order.
+    """
+    pattern = _abbreviation_pattern(abbreviations)
+    if pattern is None:
+        return document, []
+    scanner = _Scanner(document)
+    scanner.feed(document)
+    scanner.close()
+    tags = [ev for ev in scanner.events if isinstance(ev, _Tag)]
+
+    used: set[str] = set()
+    spelled_out: set[str] = set()
+    seen_here: set[str] = set()
+    skip: list[str] = []  # the element that started a region left alone, once per nesting
+    in_body = in_main = False
+    out: list[str] = []
+    cursor = 0
+
+    def mark(text: str) -> str:
+        pieces: list[str] = []
+        pos = 0
+        for match in pattern.finditer(text):
+            name, plural = match.group(1), match.group(2)
+            used.add(name)
+            if name in seen_here:
+                continue
+            seen_here.add(name)
+            words = abbreviations[name]
+            pieces.append(text[pos : match.start()])
+            tag = f'<abbr title="{_esc(words)}">{name}{plural}</abbr>'
+            pos = match.end()
+            if in_main and name not in spelled_out:
+                spelled_out.add(name)
+                start = match.start()
+                before = html.unescape(text[max(0, start - _EXPANSION_WINDOW) : start])
+                if text[pos : pos + 1] == "-":  # part of a name such as SHA-256: next time
+                    spelled_out.discard(name)
+                elif words.casefold() not in before.casefold():
+                    if text[start - 1 : start] == "(" and text[pos : pos + 1] == ")":
+                        tag += f", {_esc(words)}"
+                    else:
+                        tag += f" ({_esc(words)})"
+            pieces.append(tag)
+        pieces.append(text[pos:])
+        return "".join(pieces)
+
+    def text_between(start: int, end: int) -> None:
+        chunk = document[start:end]
+        if not in_body or skip or not chunk.strip():
+            out.append(chunk)
+            return
+        pos = 0
+        for special in _MARKUP_IN_TEXT.finditer(chunk):
+            out.append(mark(chunk[pos : special.start()]))
+            out.append(special.group(0))
+            pos = special.end()
+        out.append(mark(chunk[pos:]))
+
+    for tag in tags:
+        text_between(cursor, tag.start)
+        out.append(document[tag.start : tag.end])
+        cursor = tag.end
+        name = tag.name
+        if tag.kind == "end":
+            if skip and name == skip[-1]:
+                skip.pop()
+            elif name == "main":
+                in_main = False
+            continue
+        if tag.kind == "startend":
+            continue
+        if skip:
+            if name == skip[-1]:
+                skip.append(name)
+            continue
+        if name in _NO_ABBR_TAGS or any(key == "data-no-abbr" for key, _v in tag.attrs):
+            skip.append(name)
+        elif name == "body":
+            in_body = True
+        elif name == "main":
+            in_main = True
+        if name in _ABBR_REGION_TAGS:
+            seen_here = set()
+    text_between(cursor, len(document))
+    return "".join(out), [a for a in abbreviations if a in used]
+
+
 # --- the document -------------------------------------------------------------------------
 
 
@@ -962,18 +1091,23 @@ def build_report(
     _check_names(notebooks)
     ids = _IdRegistry([*TEMPLATE_IDS, *(name for name, _nb in notebooks)])
     sections = [_section(name, nb, ids) for name, nb in notebooks]
-    document = (
-        _environment()
-        .get_template(TEMPLATE_NAME)
-        .render(
-            title=str(title).strip(),
-            quarter_prose=str(quarter_prose).strip(),
-            council=str(council or "").strip(),
-            notice=str(notice or "").strip(),
-            css=Markup(report_css()),
-            sections=sections,
-            provenance=render_provenance(provenance),
-        )
-    )
+    template = _environment().get_template(TEMPLATE_NAME)
+    context = {
+        "title": str(title).strip(),
+        "quarter_prose": str(quarter_prose).strip(),
+        "council": str(council or "").strip(),
+        "notice": str(notice or "").strip(),
+        "css": Markup(report_css()),
+        "sections": sections,
+        "provenance": render_provenance(provenance),
+        "back_in_section": sections[-1].name if sections[-1].name == APPENDIX_SECTION else "",
+        "glossary": (),
+    }
+    # The glossary lists the abbreviations the rest of the report uses, so the report is
+    # rendered once to find them and again with the glossary (which is never marked itself).
+    document, used = mark_abbreviations(template.render(**context), ABBREVIATIONS)
+    if used:
+        context["glossary"] = tuple((a, ABBREVIATIONS[a]) for a in used)
+        document, _ = mark_abbreviations(template.render(**context), ABBREVIATIONS)
     document = document.replace("\r\n", "\n").replace("\r", "\n")
     return document if document.endswith("\n") else document + "\n"

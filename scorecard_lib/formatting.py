@@ -81,6 +81,28 @@ _DIRECTION_CLASSES: Mapping[str, str] = {
 #: Risk bands, highest first, as ``risks.py`` writes them.
 RISK_BANDS: tuple[str, ...] = ("Red", "Amber", "Green")
 
+#: Abbreviations the report may meet in indicator names, sources, risks and its own text, and
+#: what each stands for. The report spells each one out where it is first used and lists the
+#: ones it uses in a glossary (``assemble.py``); the data keep their usual short names.
+#: Names that are not abbreviations (Ofsted, Nomis, STATS19) and abbreviations everyone
+#: knows (NHS, UK, PDF; GOV.UK style) are not listed.
+ABBREVIATIONS: Mapping[str, str] = {
+    "FTE": "full-time equivalent",
+    "GCSE": "General Certificate of Secondary Education",
+    "GP": "general practitioner",
+    "GVA": "gross value added",
+    "HR": "human resources",
+    "ICT": "information and communications technology",
+    "IT": "information technology",
+    "JSA": "Jobseeker's Allowance",
+    "NEET": "not in education, employment or training",
+    "NHT": "National Highways and Transport Network",
+    "RAG": "red, amber, green (the ratings)",
+    "SCANNER": "Surface Condition Assessment for the National Network of Roads",
+    "SHA": "Secure Hash Algorithm",
+    "WCAG": "Web Content Accessibility Guidelines",
+}
+
 #: Styles for the classes used here and in ``tables.py``/``charts.py``. The report template
 #: may include this as it is, or copy it; nothing depends on it except appearance.
 REPORT_CSS = """\

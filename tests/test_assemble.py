@@ -12,7 +12,7 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from scorecard_lib.assemble import build_report, report_css
+from scorecard_lib.assemble import build_report, mark_abbreviations, report_css
 from scorecard_lib.errors import ExecutionError, InputError
 from scorecard_lib.paths import PROJECT_ROOT
 
@@ -267,13 +267,48 @@ def test_no_notice_when_the_data_has_none() -> None:
 
 def test_provenance_and_accessibility_after_sections(soup: BeautifulSoup) -> None:
     sections = soup.find("main").find_all("section", recursive=False)
-    assert [s.get("aria-labelledby") for s in sections][-2:] == [
+    assert [s.get("aria-labelledby") for s in sections][-3:] == [
         "provenance-title",
+        "abbreviations-title",
         "accessibility-title",
     ]
-    assert sections[-2]["id"] == "provenance"
+    assert sections[-3]["id"] == "provenance"
+    assert [s.find(re.compile("^h[1-6]$")).name for s in sections[-3:]] == ["h2", "h2", "h2"]
     text = sections[-1].get_text(" ")
     assert "WCAG" in text and "2.2" in text and "colour alone" in text
+    assert "Accessibility statement" in text and "Enforcement procedure" in text
+
+
+def appendix() -> nbformat.NotebookNode:
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Appendix\n\n## Full dashboard of indicators"),
+            new_code_cell("sc.dashboard_table()", outputs=[html_output("<p>The dashboard.</p>")]),
+        ]
+    )
+
+
+def test_template_pages_sit_inside_a_final_appendix() -> None:
+    doc = BeautifulSoup(
+        build(notebooks=[("overview", overview()), ("appendix", appendix())]), "html.parser"
+    )
+    main_sections = doc.find("main").find_all("section", recursive=False)
+    assert [s["aria-labelledby"] for s in main_sections] == ["overview", "appendix"]
+    inner = main_sections[-1].find_all("section", recursive=False)
+    assert [s["id"] for s in inner] == ["provenance", "abbreviations", "accessibility"]
+    for s in inner:  # under the appendix's h2, with the appendix's own h3s
+        assert s.find(re.compile("^h[1-6]$")).name == "h3"
+    levels = [int(h.name[1]) for h in doc.find_all(re.compile(r"^h[1-6]$"))]
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1, levels
+    # the contents lists them under the appendix
+    items = doc.find("nav").ol.find_all("li", recursive=False)
+    assert [li.a.get_text() for li in items] == ["Overview", "Appendix"]
+    assert [a["href"] for a in items[-1].ul.find_all("a")] == [
+        "#provenance-title",
+        "#abbreviations-title",
+        "#accessibility-title",
+    ]
 
 
 def test_footer_has_no_timestamp(soup: BeautifulSoup) -> None:
@@ -582,3 +617,64 @@ def test_short_hashes_from_the_manifest_are_shown_as_given() -> None:
     out = build(provenance={"inputs": [{"path": "data/values.csv", "sha256": SHA[:12]}]})
     cell = BeautifulSoup(out, "html.parser").find(id="provenance").find("tbody").find_all("td")
     assert [c.get_text() for c in cell] == ["data/values.csv", SHA[:12]]
+
+
+# --- abbreviations ------------------------------------------------------------------------
+
+
+def test_abbreviations_are_spelled_out_where_first_used() -> None:
+    words = {"FTE": "full-time equivalent", "GVA": "gross value added", "NEET": "not in work"}
+    doc = (
+        "<!DOCTYPE html><html><head><title>FTE</title></head><body>"
+        "<nav><a href='#a'>Sickness per person (FTE)</a></nav><main>"
+        "<section><h4>Sickness per person (FTE)</h4><p>Days per FTE. Gross value added (GVA)"
+        " and GVA.</p><svg><text>FTE</text></svg><pre>FTE = 1</pre>"
+        "<p>NEETs <!-- NEET --> and FTEs</p></section>"
+        "<section><p>Again FTE, then FTE.</p><code>GVA</code></section>"
+        "<section data-no-abbr><dl><dt>FTE</dt></dl></section></main></body></html>"
+    )
+    out, used = mark_abbreviations(doc, words)
+    assert used == ["FTE", "GVA", "NEET"]
+    soup = BeautifulSoup(out, "html.parser")
+    # in the contents: marked, not expanded
+    assert str(soup.nav.a) == (
+        '<a href="#a">Sickness per person (<abbr title="full-time equivalent">FTE</abbr>)</a>'
+    )
+    first, second, third = soup.main.find_all("section")
+    # the first use in the main text is written out, inside the brackets that hold it
+    assert str(first.h4) == (
+        '<h4>Sickness per person (<abbr title="full-time equivalent">FTE</abbr>, '
+        "full-time equivalent)</h4>"
+    )
+    # already written out just before: marked only; later uses in the section: left alone
+    assert "Days per FTE. Gross value added (<abbr" in str(first.p)
+    assert str(first.p).count("<abbr") == 1
+    # plurals; comments, code and pictures are left alone
+    assert (
+        '<abbr title="not in work">NEETs</abbr> (not in work) <!-- NEET --> and FTEs'
+    ) in str(first)
+    assert first.svg.get_text() == "FTE" and first.pre.get_text() == "FTE = 1"
+    # each section marks its first use again, without writing it out twice
+    assert str(second.p) == '<p>Again <abbr title="full-time equivalent">FTE</abbr>, then FTE.</p>'
+    assert second.code.get_text() == "GVA"
+    assert third.find("abbr") is None
+    assert soup.title.get_text() == "FTE"
+    assert mark_abbreviations(doc, words) == (out, used)  # deterministic
+
+
+def test_report_lists_the_abbreviations_it_uses() -> None:
+    notebook = new_notebook(
+        cells=[
+            new_markdown_cell("# Workforce\n\nSickness absence per person (FTE) and a GCSE."),
+        ]
+    )
+    soup = BeautifulSoup(build(notebooks=[("workforce", notebook)]), "html.parser")
+    glossary = soup.find(id="abbreviations")
+    terms = [dt.get_text() for dt in glossary.find("dl").find_all("dt")]
+    assert terms == ["FTE", "GCSE", "SHA", "WCAG"]  # the template uses SHA and WCAG
+    assert glossary.find("abbr") is None
+    paragraph = soup.find(id="workforce").find_next("p")
+    assert paragraph.get_text() == (
+        "Sickness absence per person (FTE, full-time equivalent) and a GCSE "
+        "(General Certificate of Secondary Education)."
+    )
