@@ -4,14 +4,24 @@ A quarter's report reads the catalogue, the settings, its parameters file and ev
 folder up to and including its own (carry-forward and trends look back; nothing looks
 forward, so adding next quarter's data never changes a past quarter's report).
 
+Parameters files live in the project's ``params/``. A data folder given with ``--data DIR``
+may bring its own: when a folder named ``params`` sits beside it (``DIR/../params``), that
+folder is used instead (see :func:`default_params_dir`), in the runner and in the kernels
+alike.
+
 All problems found are collected and raised together as one
 :class:`~scorecard_lib.errors.ValidationError`.
 """
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -62,11 +72,46 @@ def shown(path: Path, data_dir: Path | None = None) -> str:
     except ValueError:
         pass
     if data_dir is not None:
+        base = Path(data_dir).resolve()
         try:
-            return "DATA/" + path.resolve().relative_to(Path(data_dir).resolve()).as_posix()
+            return "DATA/" + path.resolve().relative_to(base).as_posix()
+        except ValueError:
+            pass
+        try:  # the parameters beside an external data folder
+            return "DATA/../" + path.resolve().relative_to(base.parent).as_posix()
         except ValueError:
             pass
     return path.name
+
+
+def default_params_dir(data_dir: Path | str | None = None) -> Path:
+    """Where a quarter's parameters file is looked for when no folder is given: ``params/``
+    beside the data folder when that folder exists (for the project's own ``data/`` that is
+    the project's ``params/``), otherwise the project's ``params/``."""
+    if data_dir is None or str(data_dir) == "":
+        return PARAMS_DIR
+    beside = resolve(data_dir, DATA_DIR).parent / "params"
+    return beside if beside.is_dir() else PARAMS_DIR
+
+
+def _params_dir(data_dir: Path | str | None, params_dir: Path | str | None) -> Path:
+    if params_dir is None or str(params_dir) == "":
+        return default_params_dir(data_dir)
+    return resolve(params_dir, PARAMS_DIR)
+
+
+# Path separators other than the '/' of '2016/17', parent references, home and drive marks.
+_PATH_MARKS = ("..", "\\", "\x00", "~", ":")
+_FY_SLASH = re.compile(r"\d{4}\s*/\s*\d{2,4}")
+
+
+def looks_like_path(text: str) -> bool:
+    """True when ``text`` holds characters a quarter never has but a file path does: a
+    quarter must never name a folder outside the data (``../../etc``, ``/tmp/x``)."""
+    raw = str(text).strip()
+    if any(mark in raw for mark in _PATH_MARKS) or raw.startswith("/"):
+        return True
+    return "/" in _FY_SLASH.sub("", raw)
 
 
 def available_quarters(data_dir: Path | str | None = None) -> list[Quarter]:
@@ -89,24 +134,56 @@ def available_quarters(data_dir: Path | str | None = None) -> list[Quarter]:
 
 def check_quarter(quarter: str | Quarter, data_dir: Path | str | None = None) -> Quarter:
     """Parse ``quarter`` and make sure it has data; the error lists the quarters that do."""
-    text = str(quarter)
-    if any(bad in text for bad in ("..", "\\", "\x00")) or text.strip().startswith(("/", "~")):
+    if not isinstance(quarter, Quarter) and looks_like_path(str(quarter)):
         raise QuarterError(
-            f"'{text}' looks like a file path, not a quarter",
-            fix=f"give the quarter only, as {EXAMPLE}",
+            f"{str(quarter)!r} looks like a file path, not a quarter",
+            fix=f"give the quarter only, as {EXAMPLE}; choose the data folder with --data",
         )
-    q = parse_quarter(text)
+    q = parse_quarter(quarter)
+    _data_folder_exists(data_dir)
     have = available_quarters(data_dir)
     if q not in have:
         listed = ", ".join(x.id for x in have) or "none"
         root = resolve(data_dir, DATA_DIR)
+        misnamed = _misnamed_folders(root, q)
+        if misnamed:
+            raise QuarterError(
+                f"There is no data for {q.prose} ({q.id}): its folder is misnamed",
+                where=", ".join(shown(f, root) for f in misnamed),
+                fix=f"rename the folder to {q.id} (quarter folders use the id exactly)",
+            )
         raise QuarterError(
             f"There is no data for {q.prose} ({q.id})",
-            where=f"{shown(root)}/{q.id}/values.csv",
+            where=shown(root / q.id / "values.csv", root),
             fix=f"choose a quarter that has data ({listed}) or add this quarter's data "
             "(see 'Adding a quarter' in README.md)",
         )
     return q
+
+
+def _data_folder_exists(data_dir: Path | str | None) -> Path:
+    root = resolve(data_dir, DATA_DIR)
+    if not root.is_dir():
+        raise InputError(
+            f"The data folder {data_dir if data_dir else shown(root)} does not exist",
+            fix="pass --data with the folder that holds catalogue.csv and the quarter folders",
+        )
+    return root
+
+
+def _misnamed_folders(root: Path, q: Quarter) -> list[Path]:
+    """Folders of ``root`` that name quarter ``q`` but not by its id (``2016-17 Q4``)."""
+    found = []
+    if root.is_dir():
+        for child in sorted(root.iterdir()):
+            if not child.is_dir() or child.name == q.id:
+                continue
+            try:
+                if parse_quarter(child.name) == q:
+                    found.append(child)
+            except QuarterError:
+                continue
+    return found
 
 
 def params_path(quarter: Quarter, params_dir: Path | str | None = None) -> Path:
@@ -121,7 +198,11 @@ def input_files(
     """Every file the quarter's report reads, sorted: what the manifest hashes."""
     q = parse_quarter(quarter)
     root = resolve(data_dir, DATA_DIR)
-    files = [root / CATALOGUE_FILE, root / SETTINGS_FILE, params_path(q, params_dir)]
+    files = [
+        root / CATALOGUE_FILE,
+        root / SETTINGS_FILE,
+        params_path(q, _params_dir(data_dir, params_dir)),
+    ]
     for earlier in available_quarters(root):
         if earlier <= q:
             files.extend(root / earlier.id / name for name in QUARTER_FILES)
@@ -156,22 +237,38 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        row = mark.line + 1 if mark is not None else None
         what = getattr(exc, "problem", None) or "it is not valid YAML"
+        at = "" if mark is None else f" at line {mark.line + 1}, character {mark.column + 1}"
+        context, start = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and start is not None and (mark is None or start.line != mark.line):
+            what += f" ({context} that starts at line {start.line + 1})"
+        fix = "check the indentation, colons and quotes on that line and the one before"
+        if "mapping values are not allowed" in what:
+            fix = (
+                "text holding ': ' must be in quotes, or written on its own indented lines "
+                "after 'commentary: |'"
+            )
+        elif context == "while scanning a quoted scalar" and start is not None:
+            fix = f"close the quote opened on line {start.line + 1}"
+        elif "found character '\\t'" in what:
+            fix = "indent with spaces, not tabs"
         problems.append(
             Problem(
                 file=shown(path, data_dir),
-                row=row,
-                column=None if mark is None else f"character {mark.column + 1}",
-                rule=f"malformed YAML: {what}",
-                fix="check the indentation, colons and quotes on that line",
+                rule=f"malformed YAML{at}: {what}",
+                fix=fix,
             )
         )
         return None
 
 
 def _read_csv(
-    path: Path, data_dir: Path, problems: list[Problem], *, required: bool = True
+    path: Path,
+    data_dir: Path,
+    problems: list[Problem],
+    *,
+    required: bool = True,
+    columns: tuple[str, ...] = (),
 ) -> pd.DataFrame | None:
     name = shown(path, data_dir)
     if not path.is_file():
@@ -185,7 +282,13 @@ def _read_csv(
             )
         return None
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        text = path.read_text(encoding="utf-8-sig")
+        if not _even_rows(text, name, problems, columns):
+            return None
+        # Blank lines are kept (and dropped later) so that row numbers stay the spreadsheet's.
+        return pd.read_csv(
+            io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
     except UnicodeDecodeError:
         problems.append(
             Problem(
@@ -213,6 +316,71 @@ def _read_csv(
     return None
 
 
+def _even_rows(
+    text: str, name: str, problems: list[Problem], columns: tuple[str, ...] = ()
+) -> bool:
+    """Every row has as many cells as the header; otherwise say which rows do not (or, when
+    every row disagrees with the header in the same way, that the header is wrong)."""
+    try:
+        records = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        problems.append(
+            Problem(
+                file=name,
+                rule=f"the file is not well-formed CSV ({exc})",
+                fix="check the quotes in the file",
+            )
+        )
+        return False
+    if not records or not any(c.strip() for c in records[0]):
+        return True  # an empty file is reported by the reader
+    width = len(records[0])
+    bad = [
+        (n, len(rec))
+        for n, rec in enumerate(records[1:], start=2)
+        if rec and len(rec) != width and any(c.strip() for c in rec)
+    ]
+    rows = [rec for rec in records[1:] if rec and any(c.strip() for c in rec)]
+    if bad and len(bad) == len(rows) > 1 and len({cells for _, cells in bad}) == 1:
+        cells = bad[0][1]
+        missing = [c for c in columns if c not in (h.strip() for h in records[0])]
+        what = (
+            f"a heading is missing ({', '.join(missing)}?)"
+            if missing and cells > width
+            else "the header and the rows disagree"
+        )
+        problems.append(
+            Problem(
+                file=name,
+                row=1,
+                rule=f"the header row has {width} headings but every row has {cells} cells: "
+                + what,
+                fix="make the header row match the rows: one heading per column"
+                + (f" ({', '.join(columns)})" if columns else ""),
+            )
+        )
+        return False
+    for row, cells in bad[:10]:
+        problems.append(
+            Problem(
+                file=name,
+                row=row,
+                rule=f"this row has {cells} cells but the header row has {width}",
+                fix="check for a missing or extra comma, a column without a heading, or a "
+                "figure like 1,304 that needs quotes (or no comma)",
+            )
+        )
+    if len(bad) > 10:
+        problems.append(
+            Problem(
+                file=name,
+                rule=f"{len(bad) - 10} more rows have the wrong number of cells",
+                fix="fix the rows above first, then validate again",
+            )
+        )
+    return not bad
+
+
 def _table(
     path: Path,
     spec: schemas.TableSpec,
@@ -221,12 +389,12 @@ def _table(
     *,
     required: bool = True,
 ) -> pd.DataFrame | None:
-    raw = _read_csv(path, data_dir, problems, required=required)
+    raw = _read_csv(path, data_dir, problems, required=required, columns=tuple(spec.schema.columns))
     if raw is None:
         return None
     name = shown(path, data_dir)
     df, found = schemas.clean_frame(raw, spec, name)
-    found += schemas.validate_frame(df, spec, name)
+    found += schemas.validate_frame(df, spec, name, already=found)
     problems.extend(found)
     return df
 
@@ -243,7 +411,7 @@ def load_params(
     """The quarter's parameters file, checked; raises ValidationError when it is wrong."""
     q = parse_quarter(quarter)
     problems: list[Problem] = []
-    params = _params(q, resolve(data_dir, DATA_DIR), params_dir, problems)
+    params = _params(q, resolve(data_dir, DATA_DIR), _params_dir(data_dir, params_dir), problems)
     if problems:
         raise ValidationError(problems)
     return params
@@ -288,12 +456,26 @@ def _params(
             )
     unknown = sorted(set(params) - set(PARAM_KEYS))
     for key in unknown:
+        close = difflib.get_close_matches(key, [k for k in PARAM_KEYS if k not in params], n=1)
         problems.append(
             Problem(
                 file=name,
                 column=key,
                 rule="this parameter is not known",
-                fix=f"remove it; known parameters are {', '.join(PARAM_KEYS)}",
+                fix=f"rename it to '{close[0]}'"
+                if close
+                else f"remove it; known parameters are {', '.join(PARAM_KEYS)}",
+            )
+        )
+    when = params.get("cabinet_date")
+    if when not in (None, "") and not _is_iso_date(when):
+        problems.append(
+            Problem(
+                file=name,
+                column="cabinet_date",
+                value=str(when),
+                rule="not a date written year-month-day",
+                fix='write the date of the Cabinet meeting as e.g. "2017-07-20", in quotes',
             )
         )
     if "quarter" in params:
@@ -323,6 +505,16 @@ def _params(
     return params
 
 
+def _is_iso_date(value: object) -> bool:
+    if isinstance(value, date):
+        return True
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)))
+
+
 def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     path = root / SETTINGS_FILE
     if not path.is_file():
@@ -330,7 +522,28 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     data = _read_yaml(path, root, problems)
     if data is None:
         return dict(DEFAULT_SETTINGS)
-    settings = {**DEFAULT_SETTINGS, **(data if isinstance(data, Mapping) else {})}
+    if not isinstance(data, Mapping):
+        problems.append(
+            Problem(
+                file=shown(path, root),
+                rule="the file must hold 'key: value' lines",
+                fix=f"write the keys {', '.join(DEFAULT_SETTINGS)} (see docs/data-model.md)",
+            )
+        )
+        data = {}
+    for key in sorted(set(map(str, data)) - set(DEFAULT_SETTINGS)):
+        close = difflib.get_close_matches(key, list(DEFAULT_SETTINGS), n=1)
+        problems.append(
+            Problem(
+                file=shown(path, root),
+                column=key,
+                rule="this setting is not known",
+                fix=f"rename it to '{close[0]}'"
+                if close
+                else f"remove it; the settings are {', '.join(DEFAULT_SETTINGS)}",
+            )
+        )
+    settings = {**DEFAULT_SETTINGS, **data}
     bands = settings.get("risk_bands")
     ok = (
         isinstance(bands, Mapping)
@@ -431,19 +644,15 @@ def load_inputs(
 ) -> Inputs:
     """Read and validate every input of ``quarter``; raise one ValidationError listing all
     problems. Raises QuarterError when the quarter has no data."""
-    root = resolve(data_dir, DATA_DIR)
-    if not root.is_dir():
-        raise InputError(
-            f"The data folder {shown(root)} does not exist",
-            fix="pass --data with the folder that holds catalogue.csv",
-        )
+    root = _data_folder_exists(data_dir)
     q = check_quarter(quarter, root)
     problems: list[Problem] = []
-    params = _params(q, root, params_dir, problems)
+    params = _params(q, root, _params_dir(data_dir, params_dir), problems)
     settings = _settings(root, problems)
 
     catalogue = _table(root / CATALOGUE_FILE, schemas.CATALOGUE, root, problems)
-    if catalogue is None:
+    if catalogue is None or not set(_CATALOGUE_KEYS) <= set(catalogue.columns):
+        # The other files are checked against the catalogue: that waits until it is readable.
         raise ValidationError(problems)
     _check_catalogue(catalogue, shown(root / CATALOGUE_FILE, root), problems)
 
@@ -514,6 +723,24 @@ def in_force(catalogue: pd.DataFrame, quarter: Quarter) -> pd.Series:
 
 
 def _check_catalogue(cat: pd.DataFrame, name: str, problems: list[Problem]) -> None:
+    if {"first_quarter", "last_quarter"} <= set(cat.columns):
+        for idx, row in cat.iterrows():
+            try:
+                first = parse_quarter(str(row["first_quarter"]))
+                last = parse_quarter(str(row["last_quarter"])) if row["last_quarter"] else None
+            except QuarterError:
+                continue  # reported by the schema
+            if last is not None and last < first:
+                problems.append(
+                    Problem(
+                        file=name,
+                        row=int(idx) + 2,
+                        column="last_quarter",
+                        value=str(row["last_quarter"]),
+                        rule=f"the last quarter is before the first quarter ({first.id})",
+                        fix="correct first_quarter or last_quarter",
+                    )
+                )
     if not {"rating_basis", "tolerance", "tolerance_type"} <= set(cat.columns):
         return
     for idx, row in cat.iterrows():
@@ -540,6 +767,8 @@ def _check_known_ids(
     problems: list[Problem],
     row_offset: int | None = 2,
 ) -> None:
+    if "indicator_id" not in df.columns:
+        return  # reported as a missing column
     known = set(catalogue["indicator_id"].dropna())
     for idx, ind in df["indicator_id"].items():
         if ind is not None and ind not in known:
@@ -555,6 +784,30 @@ def _check_known_ids(
             )
 
 
+#: Catalogue columns the checks of the other files rely on.
+_CATALOGUE_KEYS = ("indicator_id", "unit", "rating_basis", "first_quarter", "last_quarter")
+
+
+def _force_status(catalogue: pd.DataFrame, q: Quarter) -> tuple[set[str], set[str]]:
+    """Ids in force in ``q``, and ids whose catalogue quarters cannot be read (reported on the
+    catalogue; the other files are not blamed for them)."""
+    in_force_ids: set[str] = set()
+    unsure: set[str] = set()
+    for _, row in catalogue.iterrows():
+        ind = row["indicator_id"]
+        try:
+            first = parse_quarter(str(row["first_quarter"]))
+            last = parse_quarter(str(row["last_quarter"])) if row["last_quarter"] else None
+        except QuarterError:
+            unsure.add(ind)
+            continue
+        if last is not None and last < first:
+            unsure.add(ind)
+        elif first <= q and (last is None or q <= last):
+            in_force_ids.add(ind)
+    return in_force_ids, unsure
+
+
 _NON_NEGATIVE_UNITS = ("per_10000", "percent", "days", "count", "years")
 
 
@@ -565,14 +818,7 @@ def _check_values(
         return
     cat = catalogue.set_index("indicator_id", drop=False)
     cat = cat[~cat.index.duplicated()]
-    force = (
-        in_force(catalogue.dropna(subset=["first_quarter"]), q)
-        if "first_quarter" in catalogue.columns
-        else None
-    )
-    in_force_ids = (
-        set(catalogue.loc[force[force].index, "indicator_id"]) if force is not None else set()
-    )
+    in_force_ids, unsure = _force_status(catalogue, q)
     for idx, row in vals.iterrows():
         ind = row["indicator_id"]
         r = int(idx) + 2
@@ -590,7 +836,7 @@ def _check_values(
                 )
             )
             continue
-        if ind not in in_force_ids:
+        if ind not in in_force_ids and ind not in unsure:
             problems.append(
                 Problem(
                     file=name,

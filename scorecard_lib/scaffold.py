@@ -37,8 +37,15 @@ import yaml
 
 from . import schemas
 from .errors import InputError, QuarterError
-from .loading import Inputs, available_quarters, in_force, load_inputs, shown
-from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
+from .loading import (
+    Inputs,
+    available_quarters,
+    default_params_dir,
+    in_force,
+    load_inputs,
+    shown,
+)
+from .paths import DATA_DIR, PROJECT_ROOT, resolve
 from .quarters import Quarter, parse_quarter
 
 VALUES_COLUMNS: tuple[str, ...] = tuple(schemas.VALUES.schema.columns)
@@ -134,7 +141,8 @@ def start(
     """
     q = parse_quarter(quarter)
     root = resolve(data_dir, DATA_DIR)
-    pdir = resolve(params_dir, PARAMS_DIR)
+    # the same rule as loading: params/ beside an external data folder, else the project's
+    pdir = resolve(params_dir, default_params_dir(root))
     if not root.is_dir():
         raise InputError(
             f"The data folder {shown(root)} does not exist",

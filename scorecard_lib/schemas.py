@@ -68,7 +68,12 @@ def _number(
     )
 
 
-_1_to_5 = [pa.Check.in_range(1, 5, error="must be a whole number from 1 to 5")]
+_1_to_5 = [
+    pa.Check(
+        lambda s: s.isin([1, 2, 3, 4, 5]) | s.isna(),
+        error="must be a whole number from 1 to 5",
+    )
+]
 
 CATALOGUE = TableSpec(
     schema=pa.DataFrameSchema(
@@ -100,9 +105,9 @@ CATALOGUE = TableSpec(
     ),
     numeric=("decimals", "tolerance"),
     help={
-        "tolerance": "a number of 0 or more (percent for 'relative', the indicator's unit for "
-        "'absolute'); leave it empty only for data_only indicators",
-        "decimals": "0, 1, 2 or 3",
+        "tolerance": "write a number of 0 or more (percent for 'relative', the indicator's unit "
+        "for 'absolute'); leave it empty only for data_only indicators",
+        "decimals": "write 0, 1, 2 or 3",
     },
 )
 
@@ -137,7 +142,7 @@ VALUES = TableSpec(
         strict=True,
     ),
     numeric=("value", "numerator", "denominator", "target", "benchmark"),
-    help={"value": "a plain number such as 66.3 (no units, % signs or commas)"},
+    help={"value": "write a plain number such as 66.3 (no units, % signs or commas)"},
 )
 
 RISKS = TableSpec(
@@ -176,15 +181,14 @@ RISKS = TableSpec(
         "target_impact",
     ),
     help={
-        c: "a whole number from 1 to 5"
-        for c in (
-            "inherent_likelihood",
-            "inherent_impact",
-            "current_likelihood",
-            "current_impact",
-            "target_likelihood",
-            "target_impact",
-        )
+        **{
+            f"{when}_likelihood": "write a whole number from 1 (rare) to 5 (almost certain)"
+            for when in ("inherent", "current", "target")
+        },
+        **{
+            f"{when}_impact": "write a whole number from 1 (insignificant) to 5 (critical)"
+            for when in ("inherent", "current", "target")
+        },
     },
 )
 
@@ -216,7 +220,7 @@ OVERRIDES = TableSpec(
         strict=True,
     ),
     numeric=(),
-    help={"reason": "a sentence saying why the computed rating is overridden"},
+    help={"reason": "write a sentence saying why the computed rating is overridden"},
 )
 
 COMMENTARY = TableSpec(
@@ -241,21 +245,33 @@ def _row_number(index: object) -> int | None:
         return None
 
 
+def _blank_to_none(value: object) -> str | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
 def clean_frame(
     raw: pd.DataFrame, spec: TableSpec, file: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Blank cells become missing, number columns become numbers; report text in number cells."""
+    """Blank cells become missing, number columns become numbers; report text in number cells.
+
+    Rows with every cell blank (blank lines, or ",,,," rows a spreadsheet leaves at the end)
+    are dropped; the index keeps each remaining row's place in the file.
+    """
     df = raw.copy()
     for col in df.columns:
         if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
-            stripped = df[col].astype("string").str.strip()
-            df[col] = stripped.mask(stripped == "", pd.NA).astype(object)
-            df[col] = df[col].where(df[col].notna(), None)
+            df[col] = pd.Series([_blank_to_none(v) for v in df[col]], index=df.index, dtype=object)
+    if len(df.columns):
+        df = df[df.notna().any(axis=1)]
     problems: list[Problem] = []
     for col in spec.numeric:
         if col not in df.columns:
             continue
-        numbers = pd.to_numeric(df[col], errors="coerce")
+        numbers = pd.to_numeric(df[col], errors="coerce").astype(float)
+        numbers = numbers.mask(numbers.abs() == float("inf"))  # "inf", "1e999": not figures
         bad = df[col].notna() & numbers.isna()
         for idx in df.index[bad]:
             problems.append(
@@ -272,13 +288,35 @@ def clean_frame(
     return df, problems
 
 
-def validate_frame(df: pd.DataFrame, spec: TableSpec, file: str) -> list[Problem]:
-    """Run the pandera schema lazily and translate every failure into a Problem."""
+def validate_frame(
+    df: pd.DataFrame, spec: TableSpec, file: str, already: Iterable[Problem] = ()
+) -> list[Problem]:
+    """Run the pandera schema lazily and translate every failure into a Problem.
+
+    A cell already reported in ``already`` (text in a number column, by :func:`clean_frame`)
+    is not reported again as empty.
+    """
     try:
         spec.schema.validate(df, lazy=True)
     except pa.errors.SchemaErrors as exc:
-        return _problems_from(exc.failure_cases, spec, file, df)
+        reported = {(p.row, p.column) for p in already}
+        return [
+            p
+            for p in _problems_from(exc.failure_cases, spec, file, df)
+            if not (p.rule == _EMPTY_RULE and (p.row, p.column) in reported)
+        ]
     return []
+
+
+_EMPTY_RULE = "this cell is empty but is required"
+
+#: What to do about a failed check, by the check's error text (before the column's help).
+_CHECK_FIXES: dict[str, str] = {
+    "must be unique": "give every indicator its own id; delete or rename the repeated row",
+    "appears twice in this quarter": "keep one row per id in a quarter: delete the repeated "
+    "row or merge the two",
+    "appears twice": "keep one row per indicator: delete the repeated row",
+}
 
 
 def _problems_from(
@@ -340,14 +378,22 @@ def _problems_from(
             continue
         seen.add(key)
         if check == "not_nullable":
-            rule, value = "this cell is empty but is required", None
+            rule, value = _EMPTY_RULE, None
         elif check.startswith("multiple_fields_uniqueness"):
             rule, value = "this row repeats another row's key", None
         else:
             rule, value = check, None if failure is None else _fmt(failure)
-        fix = spec.help.get(column or "", "correct the value")
+        if check in _CHECK_FIXES and column in df.columns and failure is not None:
+            others = [
+                _row_number(i) for i in df.index[df[column] == failure] if _row_number(i) != row
+            ]
+            if others:
+                rule += f" (also in row {', '.join(str(r) for r in others)})"
+        fix = _CHECK_FIXES.get(check) or spec.help.get(column or "", "correct the value")
         if check == "not_nullable":
             fix = spec.help.get(column or "", "fill it in")
+        elif check.startswith("multiple_fields_uniqueness"):
+            fix = "keep one row for each combination: delete the repeated row"
         problems.append(Problem(file=file, row=row, column=column, value=value, rule=rule, fix=fix))
     problems.sort(key=lambda p: (p.row or 0, p.column or ""))
     return problems

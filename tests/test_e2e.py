@@ -69,9 +69,21 @@ def test_seed_quarter_report_states_the_cabinet_figures(built_quarters: dict[str
 def test_refreshed_indicator_set_in_2017_18_q1(built_quarters: dict[str, Path]) -> None:
     old = _text(built_quarters["2016-17-Q4"] / "report.html")
     new = _text(built_quarters["2017-18-Q1"] / "report.html")
-    for retired in ("GCSE",):
-        assert retired in old and retired not in new
-    assert "Attainment 8" in new and "Attainment 8" not in old
+    retired = [
+        "Young people aged 16-24 claiming Jobseeker",
+        "Pupils achieving 5 or more A*-C",
+        "Municipal waste sent to landfill",
+    ]
+    added = [
+        "Young people aged 18-24 claiming out-of-work benefits",
+        "Attainment 8: average score per pupil",
+        "Adult social care contacts resolved at first point of contact",
+    ]
+    for name in retired:
+        assert name in old and name not in new, name
+    for name in added:
+        assert name in new and name not in old, name
+    assert "There are 46 indicators in the Scorecard." in new
 
 
 def test_manifest_records_inputs_code_and_outputs(built_quarters: dict[str, Path]) -> None:
