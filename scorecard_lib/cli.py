@@ -1,6 +1,8 @@
 """The ``scorecard`` command: parse arguments, call one runner function, map errors to exit codes.
 
-    scorecard run 2016-17-Q4 [--data DIR] [--out DIR] [--jobs N]
+    scorecard run 2016-17-Q4 [--data DIR] [--out DIR] [--jobs N] [--no-cache]
+    scorecard validate 2016-17-Q4 [--data DIR]
+    scorecard audit 2016-17-Q4 | --all [--with-recorded-code] [--data DIR] [--out DIR]
     scorecard quarters [--data DIR] [--out DIR]
     scorecard new-quarter QUARTER / template QUARTER -o FILE.xlsx / import FILE.xlsx
 
@@ -22,6 +24,7 @@ from . import __version__
 from .errors import ScorecardError
 from .paths import SECTIONS
 from .quarters import EXAMPLE, parse_quarter
+from .validate import quarter_argument
 
 EXIT_INTERRUPTED = 130
 EXIT_OS_ERROR = 2
@@ -74,7 +77,89 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         help="sections run at once (default: the number of CPUs)",
     )
+    run.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_int,
+        default=600,
+        help="stop a section whose cell runs longer than this and report it (default: 600)",
+    )
+    run.add_argument(
+        "--pdf",
+        action="store_true",
+        help="also write report.pdf (A4, through Chromium) beside report.html; it is not part "
+        "of the manifest, since its bytes depend on the Chromium version",
+    )
+    run.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="execute every section even if nothing changed (the build cache in OUT/.cache/ "
+        "is neither read nor written)",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a published report that this build differs from (the published version "
+        "is kept beside it as OUT/QUARTER.previous-N); without it such a run is refused",
+    )
     run.set_defaults(handler=_cmd_run)
+
+    audit = sub.add_parser(
+        "audit",
+        help="re-run a published quarter and say exactly what differs from the published record",
+        description="Check a published quarter's inputs, code and environment against its "
+        "manifest, re-execute it in a temporary folder and compare the results, every notebook "
+        "cell, table, chart and the report with what was published. Exit status 0 identical, "
+        "1 different, 2 bad input (no published record, unreadable manifest). The data folder "
+        "is the one the record was built from unless --data is given. See docs/aqa/audit.md.",
+    )
+    audit.add_argument(
+        "quarter", metavar="QUARTER", nargs="?", help=f"the published quarter, e.g. {EXAMPLE}"
+    )
+    audit.add_argument(
+        "--all", action="store_true", help="audit every published quarter, several at a time"
+    )
+    folders(audit)
+    audit.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_positive_int,
+        help="sections of one quarter run at once (default: the number of CPUs)",
+    )
+    audit.add_argument(
+        "--parallel",
+        metavar="N",
+        type=_positive_int,
+        help="quarters audited at once with --all (default: CPUs divided by --jobs, or 2)",
+    )
+    audit.add_argument(
+        "--with-recorded-code",
+        action="store_true",
+        help="when the code differs, also re-run with the code of the git commit the manifest "
+        "names (a temporary git worktree), to tell a data change from a code change",
+    )
+    audit.add_argument(
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="keep the re-run's outputs in DIR/QUARTER (and DIR/QUARTER-recorded-code)",
+    )
+    audit.set_defaults(handler=_cmd_audit)
+
+    validate = sub.add_parser(
+        "validate",
+        help="check every input of a quarter and list every problem, without running anything",
+        description="Check the catalogue, settings, parameters and every data file QUARTER "
+        "reads, and list every problem at once (file, row, column, value, rule, how to fix). "
+        "Exit status 2 when anything is wrong. 'scorecard run' makes the same checks first. "
+        "The parameters file is read from a params/ folder beside --data DIR when there is "
+        "one, otherwise from the project's params/.",
+    )
+    validate.add_argument("quarter", metavar="QUARTER", help=f"the quarter, e.g. {EXAMPLE}")
+    validate.add_argument(
+        "--data", metavar="DIR", type=Path, help="data folder (default: the project's data/)"
+    )
+    validate.set_defaults(handler=_cmd_validate)
 
     quarters = sub.add_parser(
         "quarters",
@@ -147,21 +232,129 @@ class _Progress:
         print(f"[{self.done}/{self.total}] {section} {event}{took}", file=self.stream, flush=True)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    q = parse_quarter(args.quarter)  # a typo fails here, before anything heavy is imported
-    print(f"Building the report for {q.prose} ({q.id})...", file=sys.stderr, flush=True)
-    from . import runner
+def _shown(path: Path) -> str:
+    """A path relative to the current directory when inside it (as ``runner.human_path``)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError):
+        return str(path)
 
-    result = runner.run_quarter(
-        args.quarter,
-        data_dir=args.data,
-        out_dir=args.out,
-        jobs=args.jobs,
-        on_event=_Progress(len(SECTIONS), sys.stderr),
+
+#: What a kernel started ahead runs, silently: what every section notebook imports first.
+_KERNEL_PRELUDE = "import scorecard_lib.sections"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy is imported
+    use_cache = not getattr(args, "no_cache", False)
+    if use_cache:
+        from . import cache  # light: the no-change check must not wait for pandas
+
+        fresh = cache.up_to_date(q.id, data_dir=args.data, out_dir=args.out)
+        if fresh is not None:
+            print(f"Nothing changed: {_shown(fresh / 'report.html')} is up to date.")
+            if args.pdf:
+                from .pdf import write_pdf
+
+                pdf = write_pdf(fresh / "report.html", fresh / "report.pdf")
+                print(f"PDF written to {_shown(pdf)}")
+            return 0
+    print(f"Building the report for {q.prose} ({q.id})...", file=sys.stderr, flush=True)
+    from .executors import PapermillExecutor
+    from .paths import PROJECT_ROOT
+
+    # Kernels start, and import the library, while the runner imports pandas and checks the
+    # inputs; none runs a notebook before they pass. With the cache most rebuilds execute one
+    # section, so one kernel is started ahead; without it, one per worker.
+    executor = PapermillExecutor()
+    executor.start(
+        args.jobs, kernels=1 if use_cache else None, cwd=PROJECT_ROOT, prelude=_KERNEL_PRELUDE
     )
+    try:
+        from . import runner
+
+        result = runner.run_quarter(
+            args.quarter,
+            data_dir=args.data,
+            out_dir=args.out,
+            jobs=args.jobs,
+            on_event=_Progress(len(SECTIONS), sys.stderr),
+            cache=use_cache,
+            timeout=args.timeout,
+            overwrite="keep" if args.force else "refuse",
+            executor=executor,
+        )
+    finally:
+        executor.close()
+    if args.pdf:
+        from .pdf import write_pdf
+
+        pdf = write_pdf(result.report, result.report.with_suffix(".pdf"))
+        print(f"PDF written to {runner.human_path(pdf)}")
+    if result.up_to_date:
+        print(f"Nothing changed: {runner.human_path(result.report)} is up to date.")
+        return 0
+    if result.unchanged:
+        print(
+            "Identical to the published report; nothing changed: "
+            f"{runner.human_path(result.report)}"
+        )
+        return 0
+    if result.previous is not None:
+        print(f"The version it replaced is kept in {runner.human_path(result.previous)}")
     print(f"Report written to {runner.human_path(result.report)}")
     print(f"Manifest written to {runner.human_path(result.manifest)}")
     print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    if args.all == bool(args.quarter):
+        print(
+            "Give one QUARTER to audit, or --all for every published quarter (not both).",
+            file=sys.stderr,
+        )
+        return 2
+    if args.quarter:
+        q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy
+        print(f"Auditing {q.prose} ({q.id}): re-running it in a temporary folder...",
+              file=sys.stderr, flush=True)
+    else:
+        print("Auditing every published quarter...", file=sys.stderr, flush=True)
+    from . import audit
+
+    def progress(quarter: str, section: str, event: str, seconds: float | None) -> None:
+        if event != "started":
+            took = f" in {seconds:.1f} s" if seconds is not None else ""
+            print(f"[{quarter}] {section} {event}{took}", file=sys.stderr, flush=True)
+
+    options = dict(
+        out_dir=args.out,
+        data_dir=args.data,
+        jobs=args.jobs,
+        with_recorded_code=args.with_recorded_code,
+        keep=args.keep,
+        on_event=progress,
+    )
+    if args.quarter:
+        results = [audit.audit_quarter(q, **options)]
+    else:
+        results = audit.audit_all(parallel=args.parallel, **options)
+    print("\n\n".join(r.text() for r in results))
+    if len(results) > 1:
+        same = sum(r.exit_code == 0 for r in results)
+        print(
+            f"\n{len(results)} published quarters audited: {same} identical, "
+            f"{sum(r.exit_code == 1 for r in results)} different, "
+            f"{sum(r.exit_code == 2 for r in results)} could not be audited."
+        )
+    return audit.exit_code(results)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from .validate import validate_quarter
+
+    print("\n".join(validate_quarter(quarter_argument(args.quarter), args.data).lines()))
     return 0
 
 

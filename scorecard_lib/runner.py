@@ -10,7 +10,11 @@
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
 4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
    (``assemble.build_report``) and ``manifest.json``, then publish: the old ``OUT/<quarter>``
-   is renamed aside, the staging folder renamed into its place, the old copy deleted.
+   is renamed aside, the staging folder renamed into its place, the old copy deleted. With
+   ``overwrite="refuse"`` or ``"keep"`` (``scorecard run`` and ``run --force``) a published
+   quarter is first compared with the new build (``record.same_record``): identical means
+   nothing is rewritten; different is refused, or with "keep" published with the old copy
+   kept as ``OUT/<quarter>.previous-N``.
 
 A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
 
@@ -37,8 +41,9 @@ import nbformat
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from . import assemble, loading, manifest
-from .errors import ExecutionError, InputError, LockedError
+from . import assemble, loading, manifest, record
+from .cache import BuildCache
+from .errors import ExecutionError, InputError, LockedError, PublishedError
 from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
 from .normalise import normalise_notebook, write_notebook
 from .paths import DATA_DIR, NOTEBOOKS_DIR, OUTPUTS_DIR, PROJECT_ROOT, SECTIONS, resolve
@@ -60,6 +65,9 @@ class RunResult:
     manifest: Path
     seconds: float
     sections: tuple[SectionOutcome, ...] = ()
+    up_to_date: bool = False  # nothing changed since the published build: nothing was run
+    unchanged: bool = False  # built, and identical to the published record: not rewritten
+    previous: Path | None = None  # where --force kept the version it replaced
 
 
 def human_path(path: Path) -> str:
@@ -149,22 +157,56 @@ def run_quarter(
     notebooks_dir: Path | None = None,
     sections: Sequence[str] | None = None,
     timeout: int | None = SECTION_TIMEOUT,
+    cache: bool = False,
+    overwrite: str = "replace",
 ) -> RunResult:
     """Build and publish the report of ``quarter`` into ``OUT/<quarter id>/``.
 
+    ``overwrite`` says what happens when the quarter is already published (has a report):
+    ``"replace"`` (the default for programs and tests that own their output folder) publishes
+    over it; ``"refuse"`` (``scorecard run``) leaves it untouched and raises
+    :class:`PublishedError` unless the new build is the same record (``record.same_record``:
+    identical, git fields aside), in which case nothing is rewritten and the result says
+    ``unchanged``; ``"keep"`` (``scorecard run --force``) is "refuse" except that a different
+    build is published and the replaced version kept as ``OUT/<quarter>.previous-N``.
+
     ``command`` is recorded in the manifest and report; by default the canonical
     ``scorecard run QUARTER [--data DIR]``. ``notebooks_dir`` and ``sections`` default to the
-    project's own (``paths.NOTEBOOKS_DIR``, ``paths.SECTIONS``).
+    project's own (``paths.NOTEBOOKS_DIR``, ``paths.SECTIONS``). ``cache=True`` (what the
+    command line does unless ``--no-cache``) uses the build cache in ``OUT/.cache/``: see
+    ``cache.py``; the default here is off, so a caller gets a full run unless it asks.
     """
     started = time.perf_counter()
     data = resolve(data_dir, DATA_DIR).resolve()
     out = resolve(out_dir, OUTPUTS_DIR).resolve()
     nb_dir = resolve(notebooks_dir, NOTEBOOKS_DIR).resolve()
     names = tuple(sections) if sections is not None else SECTIONS
+    if overwrite not in ("replace", "refuse", "keep"):
+        raise ValueError(f"overwrite must be 'replace', 'refuse' or 'keep', not {overwrite!r}")
 
     q = loading.check_quarter(quarter, data)
+    # The build cache (cache.py): with cache=True a section is executed only when something it
+    # reads changed, and a build in which nothing changed returns at once.
+    build_cache = None
+    if cache:
+        notebooks = {s: nb_dir / f"{s}.ipynb" for s in names}
+        build_cache = BuildCache(
+            q.id, data=data, out=out, notebooks=notebooks, command=command, executor=executor
+        )
+        fresh = build_cache.up_to_date()
+        if fresh is not None:
+            return RunResult(
+                quarter_id=q.id,
+                out_folder=fresh,
+                report=fresh / REPORT_NAME,
+                manifest=fresh / MANIFEST_NAME,
+                seconds=time.perf_counter() - started,
+                up_to_date=True,
+            )
+    loaded = loading.load_inputs(q, data)  # every input problem at once, before any kernel
     params = loading.load_params(q, data)
-    loading.load_inputs(q, data)  # every input problem at once, before any kernel starts
+    # The figures the report states, recorded in the manifest for the audit (record.py).
+    results = record.quarter_results(loaded) if isinstance(loaded, loading.Inputs) else None
     inputs = loading.input_files(q, data)
     data_param = _data_parameter(data)
     parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
@@ -178,6 +220,7 @@ def run_quarter(
             where=human_path(nb_dir),
             fix="restore the notebooks from version control",
         )
+    _check_notebook_parameters(nb_dir, names, parameters)
 
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out, q)
@@ -191,7 +234,7 @@ def run_quarter(
             "run ends, even if it crashed)",
         ) from None
     try:
-        return _run_locked(
+        result = _run_locked(
             q,
             data=data,
             out=out,
@@ -202,11 +245,20 @@ def run_quarter(
             parameters=parameters,
             command=command,
             jobs=jobs,
-            executor=executor or PapermillExecutor(),
+            executor=(
+                build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
+                if build_cache is not None
+                else executor or PapermillExecutor()
+            ),
             on_event=on_event,
             timeout=timeout,
             started=started,
+            results=results,
+            overwrite=overwrite,
         )
+        if build_cache is not None:
+            build_cache.record(result.out_folder)
+        return result
     finally:
         lock.release()
 
@@ -227,10 +279,13 @@ def _run_locked(
     on_event: EventCallback | None,
     timeout: int | None,
     started: float,
+    results: dict[str, object] | None = None,
+    overwrite: str = "replace",
 ) -> RunResult:
     final = out / q.id
     staging = out / f".staging-{q.id}-{os.getpid()}"
     failed_dir = out / FAILED_DIR / q.id
+    _recover_killed_run(out, final)
     shutil.rmtree(staging, ignore_errors=True)
     (staging / NOTEBOOKS_SUBDIR).mkdir(parents=True)
     try:
@@ -274,6 +329,7 @@ def _run_locked(
             data_dir=data,
             outputs_dir=staging,
             command=command,
+            results=results,
         )
         html = assemble.build_report(
             notebooks=executed,
@@ -287,7 +343,30 @@ def _run_locked(
         full = {**base, "outputs": manifest.output_entries(staging)}
         manifest.write_manifest(full, staging / MANIFEST_NAME)
 
-        _publish(staging, final)
+        # A published quarter is never silently overwritten (record.py, docs/aqa/audit.md).
+        previous = None
+        if overwrite != "replace" and (final / REPORT_NAME).is_file():
+            if record.same_record(final, staging):
+                return RunResult(
+                    quarter_id=q.id,
+                    out_folder=final,
+                    report=final / REPORT_NAME,
+                    manifest=final / MANIFEST_NAME,
+                    seconds=time.perf_counter() - started,
+                    sections=tuple(outcomes),
+                    unchanged=True,
+                )
+            previous = record.next_previous_folder(final)
+            if overwrite != "keep":
+                raise PublishedError(
+                    f"{q.prose} ({q.id}) is already published and this build differs from "
+                    "it, so the published report was not overwritten",
+                    where=human_path(final),
+                    fix=f"see what differs with 'scorecard audit {q.id}'; to publish this "
+                    "build anyway run again with --force (the published version is then kept "
+                    f"as {human_path(previous)})",
+                )
+        _publish(staging, final, keep=previous)
         shutil.rmtree(failed_dir, ignore_errors=True)
         _remove_if_empty(out / FAILED_DIR)
     finally:
@@ -300,6 +379,7 @@ def _run_locked(
         manifest=final / MANIFEST_NAME,
         seconds=time.perf_counter() - started,
         sections=tuple(outcomes),
+        previous=previous,
     )
 
 
@@ -319,8 +399,48 @@ def _remove_if_empty(folder: Path) -> None:
         folder.rmdir()
 
 
-def _publish(staging: Path, final: Path) -> None:
-    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new."""
+def _check_notebook_parameters(
+    nb_dir: Path, names: Sequence[str], parameters: dict[str, object]
+) -> None:
+    """Every parameter the runner passes is declared in each notebook's ``parameters`` cell;
+    papermill would only warn and the notebook would run on its defaults."""
+    from .executors import undeclared_parameters
+
+    for name in names:
+        try:
+            unknown = undeclared_parameters(nb_dir / f"{name}.ipynb", parameters)
+        except Exception as exc:  # not JSON, not a notebook, no kernel name
+            raise InputError(
+                f"The notebook {name}.ipynb cannot be read ({type(exc).__name__}: {exc})",
+                where=human_path(nb_dir / f"{name}.ipynb"),
+                fix="restore it from version control, or open and save it in Jupyter",
+            ) from exc
+        if unknown:
+            listed = ", ".join(unknown)
+            raise InputError(
+                f"The notebook {name}.ipynb does not declare the parameter"
+                f"{'s' if len(unknown) > 1 else ''} {listed} passed to it, so the value would "
+                "be ignored",
+                where=human_path(nb_dir / f"{name}.ipynb"),
+                fix=f"add {listed} to the notebook's cell tagged 'parameters'",
+            )
+
+
+def _recover_killed_run(out: Path, final: Path) -> None:
+    """Clear what a killed run of this quarter left behind (the caller holds the lock, so no
+    other run of the quarter is going): a published folder moved aside but not replaced is put
+    back; its staging folders are removed. A published folder, or one moved aside while
+    another is in place, is never deleted here."""
+    asides = sorted(out.glob(f".previous-{final.name}-*"), key=lambda p: p.stat().st_mtime)
+    if asides and not final.exists():
+        asides[-1].rename(final)
+    for leftover in out.glob(f".staging-{final.name}-*"):
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _publish(staging: Path, final: Path, keep: Path | None = None) -> None:
+    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new.
+    ``keep``: where the replaced version is kept (``OUT/QUARTER.previous-N``); else deleted."""
     aside = final.with_name(f".previous-{final.name}-{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)
     had_old = final.exists()
@@ -332,7 +452,9 @@ def _publish(staging: Path, final: Path) -> None:
         if had_old and not final.exists():
             aside.rename(final)
         raise
-    if had_old:
+    if had_old and keep is not None:
+        aside.rename(keep)
+    elif had_old:
         shutil.rmtree(aside, ignore_errors=True)
 
 

@@ -10,6 +10,8 @@ report assembly copies, and a stable plain-text representation (no memory addres
 
 from __future__ import annotations
 
+import ast
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -97,6 +99,47 @@ def _from_root(folder: str | Path | None) -> Path | None:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+#: Every name a section notebook's ``parameters`` cell defines.
+NOTEBOOK_PARAMETERS: tuple[str, ...] = (
+    "quarter",
+    "data_dir",
+    *(k for k in PARAM_KEYS if k != "quarter"),
+)
+
+
+def injected_parameters() -> list[str]:
+    """The names papermill injected into this kernel, in the cell it adds after the
+    ``parameters`` cell (its source starts with the line ``# Parameters``); empty outside a
+    notebook kernel. papermill only warns about a name the notebook does not declare and runs
+    on with the default, which would build a report for the wrong quarter without a word."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    history = getattr(shell, "user_ns", {}).get("_ih", []) if shell is not None else []
+    names: list[str] = []
+    for source in history:
+        if not (isinstance(source, str) and source.startswith("# Parameters\n")):
+            continue
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if isinstance(node, ast.Assign):
+                names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return names
+
+
+def _check_injected_parameters() -> None:
+    unknown = sorted(set(injected_parameters()) - set(NOTEBOOK_PARAMETERS))
+    if unknown:
+        s = "s" if len(unknown) > 1 else ""
+        raise InputError(
+            f"The notebook was given the parameter{s} {', '.join(unknown)}, which it does not "
+            "take (papermill only warns and would run on the default values)",
+            fix=f"check the spelling after -p; the parameters are {', '.join(NOTEBOOK_PARAMETERS)}",
+        )
+
+
 def load_scorecard(
     quarter: str | Quarter,
     data_dir: str | Path | None = "",
@@ -106,8 +149,10 @@ def load_scorecard(
     """Read, validate and rate one quarter. Empty folders mean the project's own.
 
     Keyword parameters (``cabinet_date``, ``title``, ``council``) replace the values in
-    ``params/QUARTER.yaml`` when they are not empty; any other name is an error.
+    ``params/QUARTER.yaml`` when they are not empty; any other name is an error, and so is a
+    parameter papermill injected that the notebooks do not take (``papermill -p quater ...``).
     """
+    _check_injected_parameters()
     inputs = load_inputs(quarter, _from_root(data_dir), _from_root(params_dir))
     unknown = sorted(set(params) - set(PARAM_KEYS))
     if unknown:

@@ -1,0 +1,571 @@
+"""The published record and ``scorecard audit``.
+
+Fast tests cover the pieces (results in the manifest, comparing records with the git fields
+normalised, the refusal to overwrite a published quarter, the words the audit uses). The
+end-to-end tests (marked e2e) build real quarters from a *copy* of the data in a temporary
+folder and audit them the way an auditor does: untouched (exit 0), one value changed in a
+past quarter (exit 1, naming the file, the indicator and both values), and one line of library
+code changed in a git checkout of a copy of the project (exit 1, "the code differs"; with
+``--with-recorded-code`` the recorded commit reproduces the record, so the code change is the
+cause). Nothing here writes to the project's data/ or outputs/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from scorecard_lib import assemble, audit, cli, loading, manifest, record, runner
+from scorecard_lib.errors import PublishedError
+from scorecard_lib.executors import SectionJob, SectionOutcome
+from scorecard_lib.paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT
+from scorecard_lib.quarters import Quarter, parse_quarter
+
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
+Q = "2016-17-Q4"
+Q3 = "2016-17-Q3"
+
+
+# --- results recorded in the manifest ---------------------------------------------------------
+
+
+def test_quarter_results_state_the_seed_figures_and_are_json_safe() -> None:
+    results = record.quarter_results(loading.load_inputs(parse_quarter(Q)))
+    json.dumps(results, allow_nan=False)  # no NaN anywhere
+    counts = results["counts"]
+    assert counts["indicators"] == 46 and counts["updated_red"] == 5
+    assert counts["ratings"]["Green"] == 17 and counts["ratings"]["Red"] == 10
+    cf01 = results["indicators"]["CF01"]
+    assert cf01["name"] == "Looked after children per 10,000 children"
+    assert cf01["value"] == 66.3 and cf01["previous_value"] == 60.6
+    assert cf01["reference"] == 60 and cf01["rating"] == "Red"
+    assert cf01["value_quarter"] == Q and cf01["updated"] is True
+    assert set(cf01) == set(record.INDICATOR_FIELDS)
+    red = {k for k, r in results["risks"].items() if r["current_band"] == "Red"}
+    assert {"CRR01", "CRR02"} <= red
+    assert set(results["risks"]["CRR01"]) == set(record.RISK_FIELDS)
+
+
+def test_json_value() -> None:
+    import numpy as np
+    import pandas as pd
+
+    assert record.json_value(float("nan")) is None
+    assert record.json_value(pd.NA) is None
+    assert record.json_value(np.int64(3)) == 3 and type(record.json_value(np.int64(3))) is int
+    assert record.json_value(np.float64(1.5)) == 1.5
+    assert record.json_value(True) is True and record.json_value("x") == "x"
+
+
+# --- comparing records with the git fields normalised ----------------------------------------
+
+
+def _record(folder: Path, *, commit: str, dirty: bool, source: str = "s" * 64) -> Path:
+    (folder / "notebooks").mkdir(parents=True, exist_ok=True)
+    (folder / "notebooks" / "a.ipynb").write_text("{}\n", encoding="utf-8")
+    report = (
+        "<html><dl><dt>Git commit</dt><dd><code>"
+        f"{commit[:12]}</code></dd><dt>Uncommitted changes to the code</dt><dd>"
+        f"{'yes' if dirty else 'no'}</dd><dt>Fingerprint</dt><dd>{source[:12]}</dd></dl></html>\n"
+    )
+    (folder / "report.html").write_text(report, encoding="utf-8")
+    m = {
+        "quarter": Q,
+        "code": {"git_commit": commit, "git_dirty": dirty, "source_sha256": source},
+        "outputs": manifest.output_entries(folder),
+        "inputs": [],
+    }
+    manifest.write_manifest(m, folder / "manifest.json")
+    return folder
+
+
+def test_records_differing_only_in_git_fields_are_the_same(tmp_path: Path) -> None:
+    a = _record(tmp_path / "a", commit="a" * 40, dirty=False)
+    b = _record(tmp_path / "b", commit="b" * 40, dirty=True)
+    assert (a / "report.html").read_bytes() != (b / "report.html").read_bytes()
+    assert record.same_record(a, b)
+    c = _record(tmp_path / "c", commit="a" * 40, dirty=False, source="t" * 64)
+    assert not record.same_record(a, c)  # the code itself is still compared
+
+
+def test_next_previous_folder(tmp_path: Path) -> None:
+    final = tmp_path / Q
+    assert record.next_previous_folder(final).name == f"{Q}.previous-1"
+    (tmp_path / f"{Q}.previous-1").mkdir()
+    (tmp_path / f"{Q}.previous-7").mkdir()
+    assert record.next_previous_folder(final).name == f"{Q}.previous-8"
+
+
+# --- never silently overwriting a published quarter -------------------------------------------
+
+
+class _Marked:
+    """A fake executor: each notebook gets one HTML output saying ``marker``."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def run(
+        self, jobs: Sequence[SectionJob], *, max_workers: int, on_event: Any = None
+    ) -> list[SectionOutcome]:
+        outcomes = []
+        for job in jobs:
+            nb = nbformat.read(str(job.notebook), as_version=4)
+            nb.metadata["papermill"] = {"parameters": job.parameters}
+            out = nbformat.v4.new_output(
+                "display_data", data={"text/html": f"<p>{self.marker}</p>"}
+            )
+            nb.cells[-1].outputs = [out]
+            job.output.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, str(job.output))
+            outcomes.append(SectionOutcome(job.section, True, job.output, 0.1, output_written=True))
+        return outcomes
+
+
+@pytest.fixture
+def fake_loading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(loading, "check_quarter", lambda q, d=None: parse_quarter(q))
+    monkeypatch.setattr(loading, "load_params", lambda q, d=None: {"title": "T"})
+    monkeypatch.setattr(loading, "load_inputs", lambda q, d=None: None)
+    monkeypatch.setattr(loading, "input_files", lambda q, d=None: [FIXTURES / "alpha.ipynb"])
+
+    def build_report(**kw: Any) -> str:
+        body = "".join(nbformat.writes(nb) for _name, nb in kw["notebooks"])
+        code = kw["provenance"]["code_version"]
+        return (
+            f"<html>{len(body)}{hash(body) % 1000}<dl><dt>Git commit</dt><dd>"
+            f"{(code.get('git_commit') or '')[:12]}</dd></dl>{body}</html>\n"
+        )
+
+    monkeypatch.setattr(assemble, "build_report", build_report)
+
+
+def _run(out: Path, marker: str, overwrite: str = "refuse") -> runner.RunResult:
+    """As ``scorecard run`` (overwrite="refuse") or ``scorecard run --force`` ("keep")."""
+    return runner.run_quarter(
+        Q,
+        out_dir=out,
+        executor=_Marked(marker),
+        notebooks_dir=FIXTURES,
+        sections=["alpha"],
+        overwrite=overwrite,
+    )
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def test_a_published_quarter_is_never_silently_overwritten(
+    tmp_path: Path, fake_loading: None
+) -> None:
+    first = _run(tmp_path, "one")
+    assert not first.unchanged and first.previous is None
+    published = _files(tmp_path / Q)
+
+    # the same build again: identical, so nothing is rewritten and nothing is kept aside
+    again = _run(tmp_path, "one")
+    assert again.unchanged and _files(tmp_path / Q) == published
+    assert not list(tmp_path.glob(f"{Q}.previous-*"))
+
+    # a different build is refused (exit 2) and the published quarter is untouched
+    with pytest.raises(PublishedError) as info:
+        _run(tmp_path, "two")
+    assert info.value.exit_code == 2
+    message = info.value.message()
+    assert "already published" in message and f"scorecard audit {Q}" in message
+    assert "--force" in message and f"{Q}.previous-1" in message
+    assert _files(tmp_path / Q) == published
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [Q]
+
+    # --force publishes it and keeps the previous version beside it
+    forced = _run(tmp_path, "two", "keep")
+    assert forced.previous == tmp_path / f"{Q}.previous-1"
+    assert _files(forced.previous) == published
+    assert b"two" in (tmp_path / Q / "notebooks" / "alpha.ipynb").read_bytes()
+    forced = _run(tmp_path, "three", "keep")
+    assert forced.previous == tmp_path / f"{Q}.previous-2"
+    # kept versions are not published quarters
+    assert [q.id for q in audit.published_quarters(tmp_path)] == [Q]
+
+
+def test_a_rebuild_at_another_commit_with_the_same_code_is_not_an_overwrite(
+    tmp_path: Path, fake_loading: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = manifest.code_version
+    monkeypatch.setattr(manifest, "code_version", lambda: {**real(), "git_commit": "1" * 40})
+    _run(tmp_path, "one")
+    published = _files(tmp_path / Q)
+    monkeypatch.setattr(
+        manifest, "code_version", lambda: {**real(), "git_commit": "2" * 40, "git_dirty": True}
+    )
+    again = _run(tmp_path, "one")
+    assert again.unchanged and _files(tmp_path / Q) == published
+
+
+def test_cli_run_force_and_the_unchanged_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, Any] = {}
+    folder = tmp_path / Q
+
+    def fake(quarter: str, **kw: Any) -> runner.RunResult:
+        seen.update(kw)
+        return runner.RunResult(
+            quarter_id=Q,
+            out_folder=folder,
+            report=folder / "report.html",
+            manifest=folder / "manifest.json",
+            seconds=1.0,
+            unchanged=kw["overwrite"] == "refuse",
+            previous=tmp_path / f"{Q}.previous-1" if kw["overwrite"] == "keep" else None,
+        )
+
+    monkeypatch.setattr(runner, "run_quarter", fake)
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", Q, "--no-cache"]) == 0
+    out = capsys.readouterr().out
+    assert seen["overwrite"] == "refuse"
+    assert f"Identical to the published report; nothing changed: {Q}/report.html" in out
+    assert cli.main(["run", Q, "--no-cache", "--force"]) == 0
+    out = capsys.readouterr().out
+    assert seen["overwrite"] == "keep" and f"kept in {Q}.previous-1" in out
+
+
+# --- the audit's words ------------------------------------------------------------------------
+
+TABLE = """<table class="data">
+<caption>Children's services indicators, Quarter Four 2016/17</caption>
+<thead><tr><th scope="col">Indicator</th><th scope="col">Latest value</th>
+<th scope="col">Rating</th></tr></thead><tbody>
+<tr><th scope="row">Looked after children per 10,000 children</th><td>{v} per 10,000 children</td>
+<td><span class="badge">{r}</span></td></tr>
+<tr><th scope="row">Other</th><td>1</td><td>Green</td></tr></tbody></table>"""
+
+CHART = """<figure class="chart"><figcaption>Looked after children</figcaption>
+<div class="chart-scroll"><svg role="img" aria-label="{alt}"><path d="{d}"/></svg></div>
+<details><summary>Data behind this chart: Looked after children</summary>
+<table class="data"><caption>Looked after children</caption><thead><tr><th scope="col">Quarter
+</th><th scope="col">Value</th></tr></thead><tbody><tr><th scope="row">2016/17 Q4</th>
+<td>{v}</td></tr></tbody></table></details></figure>"""
+
+
+def test_compare_html_names_table_cells_chart_data_and_drawings() -> None:
+    old = (
+        "<p>The rate is 66.3.</p>"
+        + TABLE.format(v="66.3", r="Red")
+        + CHART.format(alt="a", d="M0", v="66.3")
+    )
+    new = (
+        "<p>The rate is 70.0.</p>"
+        + TABLE.format(v="70.0", r="Red")
+        + CHART.format(alt="b", d="M1", v="70.0")
+    )
+    lines = audit.compare_html(old, new)
+    assert (
+        "table 'Children's services indicators, Quarter Four 2016/17', row 'Looked after "
+        "children per 10,000 children', column 'Latest value': 66.3 per 10,000 children -> "
+        "70.0 per 10,000 children"
+    ) in lines
+    assert (
+        "the data behind the chart 'Looked after children', row '2016/17 Q4', column 'Value': "
+        "66.3 -> 70.0"
+    ) in lines
+    assert "text: 'The rate is 66.3.' -> 'The rate is 70.0.'" in lines
+    assert not any("Rating" in x for x in lines)  # unchanged cells are not mentioned
+
+    # same data, another drawing: said so, byte-level fallback
+    drawn = audit.compare_html(
+        CHART.format(alt="a", d="M0", v="1"), CHART.format(alt="a", d="M9", v="1")
+    )
+    assert drawn == [
+        "the chart 'Looked after children' drawing differs (the data behind it is the same)"
+    ]
+    assert audit.compare_html("<p>a</p>", "<p>a</p>") == []
+    assert audit.compare_html("<p>a</p>", "<p class='x'>a</p>")[0].startswith("the markup differs")
+
+
+def test_compare_results_in_words() -> None:
+    base = record.quarter_results(loading.load_inputs(parse_quarter(Q)))
+    changed = json.loads(json.dumps(base))
+    changed["indicators"]["CF01"]["value"] = 70.0
+    changed["risks"]["CRR01"]["current_score"] = 20
+    changed["counts"]["ratings"]["Red"] = 11
+    lines = [
+        f.text
+        for f in audit.compare_results(
+            base, changed, changed_inputs=["data/2016-17-Q4/values.csv"], quarter_id=Q
+        )
+    ]
+    assert lines[0] == (
+        "Indicator CF01 Looked after children per 10,000 children: value 66.3 -> 70.0; "
+        "rating Red (unchanged) (changed input: data/2016-17-Q4/values.csv)"
+    )
+    assert any(
+        x.startswith("Risk CRR01 Serious harm") and "current score 15 -> 20" in x for x in lines
+    )
+    assert "Count of ratings: Red 10 -> 11" in lines
+    same = audit.compare_results(base, base)
+    assert len(same) == 1 and not same[0].differs
+    assert not audit.compare_results(None, base)[0].differs  # an old manifest: information
+
+
+def test_same_code_at_another_commit_is_information_not_a_difference() -> None:
+    old = {"source_sha256": "a" * 64, "git_commit": "1" * 40, "package_version": "0.1.0"}
+    (info,) = audit.compare_code(old, {**old, "git_commit": "2" * 40, "git_dirty": False})
+    assert not info.differs
+    assert info.text == (
+        "same code (source hash equal, aaaaaaaaaaaa), recorded at commit 111111111111, now at "
+        "222222222222"
+    )
+    (diff,) = audit.compare_code(old, {**old, "source_sha256": "b" * 64})
+    assert diff.differs and diff.text.startswith(
+        "the code differs from the version that published this report (source hash "
+        "aaaaaaaaaaaa, now bbbbbbbbbbbb"
+    )
+    env = audit.compare_environment(
+        {"python": "3.11.7", "packages": {"pandas": "3.1.1", "gone": "1"}},
+        {"python": "3.11.8", "packages": {"pandas": "3.1.2", "new": "2"}},
+    )
+    assert [f.text for f in env] == [
+        "Python 3.11.7 when published, 3.11.8 now",
+        "package gone 1 is no longer used",
+        "package new 2 was not used then",
+        "package pandas 3.1.1 when published, 3.1.2 now",
+    ]
+
+
+def test_csv_diff_names_rows_and_columns() -> None:
+    old = "indicator_id,value\nCF01,60.6\nCF02,38.1\n"
+    new = "indicator_id,value\nCF01,70.0\nCF03,1\n"
+    assert audit._csv_diff(old, new) == [
+        "row CF01, column 'value': 60.6 -> 70.0",
+        "row CF02 was removed",
+        "row CF03 was added",
+    ]
+
+
+def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    q = parse_quarter(Q3)
+    recorded = {"inputs": manifest.input_entries(loading.input_files(q, data), data), "code": {}}
+    found, changed = audit.check_inputs(q, data, recorded)
+    assert changed == [] and not found[0].differs
+    values = data / Q3 / "values.csv"
+    values.write_text(values.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (data / "2016-17-Q1" / "breakdowns.csv").unlink()
+    (data / Q3 / "overrides.csv").write_text(
+        "indicator_id,rating,reason,approved_by\n", encoding="utf-8"
+    )
+    found, changed = audit.check_inputs(q, data, recorded)
+    texts = [f.text.splitlines()[0] for f in found]
+    assert changed == [
+        "DATA/2016-17-Q1/breakdowns.csv",
+        "DATA/2016-17-Q3/overrides.csv",
+        "DATA/2016-17-Q3/values.csv",
+    ]
+    assert texts[0] == "removed: DATA/2016-17-Q1/breakdowns.csv was read for the published report"
+    assert texts[1] == "added: DATA/2016-17-Q3/overrides.csv was not there when it was published"
+    assert texts[2].startswith("changed: DATA/2016-17-Q3/values.csv (sha256 ")
+
+
+# --- bad input: exit 2 ------------------------------------------------------------------------
+
+
+def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    assert cli.main(["audit", Q, "--out", str(out)]) == 2
+    assert "has no published record to audit" in capsys.readouterr().err
+    (out / Q).mkdir(parents=True)
+    (out / Q / "manifest.json").write_text("{not json", encoding="utf-8")
+    assert cli.main(["audit", Q, "--out", str(out)]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+    (out / Q / "manifest.json").write_text('{"quarter": "2016-17-Q3"}', encoding="utf-8")
+    assert cli.main(["audit", Q, "--out", str(out)]) == 2
+    assert "not a scorecard manifest" in capsys.readouterr().err
+    assert cli.main(["audit", "Q9 2016", "--out", str(out)]) == 2
+    assert cli.main(["audit", "--out", str(out)]) == 2  # neither QUARTER nor --all
+    assert cli.main(["audit", "--all", "--out", str(tmp_path / "empty")]) == 2
+    assert "no published quarter" in capsys.readouterr().err
+
+
+def test_audit_all_runs_quarters_in_parallel_and_combines_exit_codes(tmp_path: Path) -> None:
+    for qid in ("2016-17-Q3", Q, "2017-18-Q1"):
+        (tmp_path / qid).mkdir()
+        (tmp_path / qid / "manifest.json").write_text("{}", encoding="utf-8")
+    (tmp_path / f"{Q}.previous-1").mkdir()
+    (tmp_path / f"{Q}.previous-1" / "manifest.json").write_text("{}", encoding="utf-8")
+    import threading
+
+    together = threading.Barrier(3, timeout=20)  # breaks unless all three run at once
+
+    def fake(q: Quarter, **kw: Any) -> audit.AuditResult:
+        together.wait()
+        result = audit.AuditResult(quarter_id=q.id, folder=tmp_path / q.id)
+        if q.id == Q:
+            result.findings.append(audit.Finding("outputs", "x differs"))
+        if q.id == "2017-18-Q1":
+            raise PublishedError("broken manifest")
+        return result
+
+    results = audit.audit_all(out_dir=tmp_path, parallel=3, audit=fake)
+    assert [r.quarter_id for r in results] == ["2016-17-Q3", Q, "2017-18-Q1"]
+    assert [r.exit_code for r in results] == [0, 1, 2]
+    assert "broken manifest" in results[2].text()
+    assert audit.exit_code(results) == 2 and audit.exit_code(results[:2]) == 1
+    assert audit.exit_code(results[:1]) == 0
+
+
+# --- the committed published records ----------------------------------------------------------
+
+
+def _committed_records() -> list[Path]:
+    return [OUTPUTS_DIR / q.id for q in audit.published_quarters(OUTPUTS_DIR)]
+
+
+def test_committed_records_match_their_manifests() -> None:
+    """Nobody edited a published file by hand: each matches the sha256 its manifest records."""
+    for folder in _committed_records():
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        assert [f.text for f in audit.check_published_files(folder, m)] == []
+        assert m["results"] and m["results"]["indicators"], f"{folder.name}: no results"
+
+
+def test_committed_records_were_built_by_the_committed_code() -> None:
+    """After any change to the library, templates or notebooks the records must be rebuilt
+    (``make records``), or a fresh clone's ``scorecard audit --all`` reports a code
+    difference. Skipped while the code has uncommitted changes: records are rebuilt from
+    committed code."""
+    code = manifest.code_version()
+    if code["git_dirty"] is not False:
+        pytest.skip("the code has uncommitted changes; rebuild records after committing")
+    stale = []
+    for folder in _committed_records():
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        if m["code"]["source_sha256"] != code["source_sha256"]:
+            stale.append(folder.name)
+        if m["environment"] != manifest.environment():
+            stale.append(f"{folder.name} (environment)")
+    assert not stale, f"rebuild the published records with 'make records': {stale}"
+
+
+# --- end to end: the tamper cases an auditor tries by hand ------------------------------------
+
+
+@pytest.mark.e2e
+def test_audit_of_an_untouched_quarter_then_of_a_changed_value(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    out = tmp_path / "outputs"
+    runner.run_quarter(Q3, data_dir=data, out_dir=out, jobs=2)
+
+    untouched = audit.audit_quarter(Q3, out_dir=out, jobs=2)
+    assert untouched.exit_code == 0, untouched.text()
+    assert "Verdict: IDENTICAL" in untouched.text()
+
+    values = data / Q3 / "values.csv"
+    text = values.read_text(encoding="utf-8")
+    assert text.count("\nCF01,60.6,") == 1
+    values.write_text(text.replace("\nCF01,60.6,", "\nCF01,70.0,"), encoding="utf-8")
+    changed = audit.audit_quarter(Q3, out_dir=out, jobs=2)
+    report = changed.text()
+    assert changed.exit_code == 1
+    assert "changed: DATA/2016-17-Q3/values.csv" in report  # the file
+    assert (
+        "Indicator CF01 Looked after children per 10,000 children: value 60.6 -> 70.0; "
+        "rating Amber -> Red"
+    ) in report  # the indicator and both values
+    assert "column 'Latest value': 60.6 per 10,000 children -> 70.0 per 10,000 children" in report
+    assert "the data changed (1 input file)" in report and "the code changed" not in report
+
+    # the CLI says the same, with exit status 1
+    assert cli.main(["audit", Q3, "--out", str(out), "--jobs", "2"]) == 1
+
+
+def _project_copy(root: Path) -> Path:
+    """A git checkout of a copy of the project (code, notebooks, data, parameters)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for name in ("scorecard_lib", "notebooks", "data", "params"):
+        shutil.copytree(PROJECT_ROOT / name, root / name, ignore=ignore)
+    shutil.copy2(PROJECT_ROOT / "pyproject.toml", root / "pyproject.toml")
+    (root / ".gitignore").write_text("__pycache__/\n/outputs/.*\n", encoding="utf-8")
+    git = ["git", "-C", str(root), "-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "base"], check=True)
+    return root
+
+
+def _scorecard(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The scorecard command of the copy: its own scorecard_lib first on the import path."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run(
+        [sys.executable, "-m", "scorecard_lib.cli", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_a_changed_line_of_library_code_is_named_and_the_recorded_code_reproduces(
+    tmp_path: Path,
+) -> None:
+    root = _project_copy(tmp_path / "project")
+    built = _scorecard(root, "run", Q3, "--jobs", "2", "--no-cache")
+    assert built.returncode == 0, built.stderr
+    published = json.loads((root / "outputs" / Q3 / "manifest.json").read_text("utf-8"))
+    assert published["code"]["git_dirty"] is False
+    commit = published["code"]["git_commit"]
+
+    # one line of library code that alters a figure: every value is reported 10% higher
+    rating = root / "scorecard_lib" / "rating.py"
+    text = rating.read_text(encoding="utf-8")
+    line = '        value = _clean(latest.get("value"))\n'
+    assert text.count(line) == 1
+    rating.write_text(
+        text.replace(line, line + "        value = None if value is None else value * 1.1\n"),
+        encoding="utf-8",
+    )
+
+    done = _scorecard(root, "audit", Q3, "--jobs", "2", "--with-recorded-code")
+    report = done.stdout
+    assert done.returncode == 1, report + done.stderr
+    assert "the code differs from the version that published this report (source hash" in report
+    assert "modified: scorecard_lib/rating.py" in report
+    assert f"recorded at commit {commit[:12]}" in report
+    assert "Indicator CF01 Looked after children per 10,000 children: value 60.6 -> " in report
+    assert "all 32 input files match" in report
+    assert (
+        f"with the code of commit {commit[:12]} and the current data, the quarter reproduces "
+        "the published record exactly"
+    ) in report
+    assert "the differences come from the code change, not the data" in report
+    assert not list((root / ".git" / "worktrees").glob("*"))  # the worktree was removed
+
+    # put the line back and commit: same code at another commit is not a difference
+    rating.write_text(text, encoding="utf-8")
+    git = ["git", "-C", str(root), "-c", "user.name=T", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "later"], check=True)
+    again = _scorecard(root, "audit", Q3, "--jobs", "2")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (
+        f"same code (source hash equal, {published['code']['source_sha256'][:12]}), "
+        f"recorded at commit {commit[:12]}" in again.stdout
+    )
+    assert "Verdict: IDENTICAL" in again.stdout
