@@ -81,7 +81,7 @@ def serve(path: str) -> None:
     sel.register(listener, selectors.EVENT_READ)
     children: dict[int, socket.socket] = {}
     while os.getppid() == parent:
-        for key, _ in sel.select(timeout=0.05):
+        for _key, _events in sel.select(timeout=0.05):
             conn, _addr = listener.accept()
             data = b""
             while not data.endswith(b"\n"):
@@ -272,7 +272,6 @@ def main() -> int:
     from concurrent.futures import ProcessPoolExecutor
 
     import nbformat
-    import psutil
 
     from scorecard_lib.executors import KERNEL_ENV, SectionJob
     from scorecard_lib.normalise import normalise_notebook, notebook_text
@@ -282,19 +281,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="forkkernel-"))
-    me = psutil.Process()
-
-    def tree_cpu() -> float:
-        total = 0.0
-        for p in [me, *me.children(recursive=True)]:
-            try:
-                t = p.cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
-            except psutil.Error:
-                pass
-        return total
-
-    results: dict[str, list[tuple[float, float]]] = {"ordinary": [], "forked": []}
+    results: dict[str, list[float]] = {"ordinary": [], "forked": []}
     for run in range(args.runs):
         for mode in ("ordinary", "forked"):
             out = tmp / f"{mode}-{run}"
@@ -310,7 +297,6 @@ def main() -> int:
             ]
             out.mkdir(parents=True)
             started = time.perf_counter()
-            cpu0 = tree_cpu()
             zygote = None
             env = dict(os.environ)
             if mode == "forked":
@@ -319,24 +305,16 @@ def main() -> int:
             ctx = multiprocessing.get_context("spawn")  # fresh workers see the variable
             with ProcessPoolExecutor(2, mp_context=ctx, initializer=_init) as pool:
                 list(pool.map(_run_one, jobs, [mode == "forked"] * len(jobs)))
-                cpu = tree_cpu() - cpu0
             if zygote is not None:
-                cpu += sum(
-                    (lambda t: t.user + t.system + t.children_user + t.children_system)(
-                        psutil.Process(zygote.pid).cpu_times()
-                    )
-                    for _ in [0]
-                )
                 zygote.terminate()
                 zygote.wait()
             os.environ.clear()
             os.environ.update(env)
-            results[mode].append((time.perf_counter() - started, cpu))
-            print(f"run {run + 1} {mode}: {results[mode][-1][0]:.2f} s", file=sys.stderr)
+            results[mode].append(time.perf_counter() - started)
+            print(f"run {run + 1} {mode}: {results[mode][-1]:.2f} s", file=sys.stderr)
     for mode, rows in results.items():
         print(
-            f"{mode:9s} wall median {statistics.median(r[0] for r in rows):6.2f} s   "
-            f"CPU median {statistics.median(r[1] for r in rows):6.2f} s"
+            f"{mode:9s} kernels: six notebooks, two workers, median {statistics.median(rows):.2f} s"
         )
     same = all(
         notebook_text(normalise_notebook(nbformat.read(str(tmp / f"ordinary-0/{s}.ipynb"), 4), s))

@@ -84,6 +84,7 @@ class Case:
     prepare: Callable[[int], None]
     command: Callable[[int], list[str]]
     expect: str = ""  # a phrase the command must print (checks the case did what it says)
+    from_cache: int | None = None  # how many sections must come from the cache
     html: Callable[[int], Path] | None = None
     results: list[measure.Measured] = field(default_factory=list)
     html_sizes: list[int] = field(default_factory=list)
@@ -195,7 +196,14 @@ class Bench:
 
     # --- g: ten times larger -------------------------------------------------------------------
     def make_synthetic(self) -> None:
-        self.indicators = synthetic.make_synthetic(self.synthetic, 10, source=self.sample)
+        import pandas as pd
+
+        from scorecard_lib.loading import in_force
+        from scorecard_lib.quarters import parse_quarter
+
+        synthetic.make_synthetic(self.synthetic, 10, source=self.sample)
+        cat = pd.read_csv(self.synthetic / "catalogue.csv", dtype=str, keep_default_na=False)
+        self.indicators = int(in_force(cat, parse_quarter(Q)).sum())
 
     def large(self, run: int) -> list[str]:
         out = self.root / f"g-{run}"
@@ -217,7 +225,7 @@ def build_cases(bench: Bench) -> list[Case]:
              html=lambda r: bench.root / f"b-{r}" / Q / "report.html"),
         Case("c", "scorecard run, nothing changed", nothing, bench.unchanged, "Nothing changed"),
         Case("d", "scorecard run, one section's commentary changed", bench.edit_commentary,
-             bench.edited, "Report written"),
+             bench.edited, "Report written", from_cache=len(SECTIONS) - 1),
         Case("e", "no-kernel floor: same calls and charts, one process", nothing, bench.floor,
              html=lambda r: bench.root / f"e-{r}" / Q / "report.html"),
         Case("f", "all nine sample quarters, cold, one after another", nothing,
@@ -260,6 +268,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     raise RuntimeError(
                         f"case {case.key} did not print {case.expect!r}:\n{m.stdout}\n{m.stderr}"
                     )
+                hits = m.stderr.count(" from cache")
+                if case.from_cache is not None and hits != case.from_cache:
+                    raise RuntimeError(
+                        f"case {case.key}: {hits} sections came from the cache, not "
+                        f"{case.from_cache}:\n{m.stderr}"
+                    )
                 case.results.append(m)
                 if case.html is not None:
                     case.html_sizes.append(case.html(run).stat().st_size)
@@ -300,6 +314,8 @@ def summarise(
         peak = max((m.peak_rss for m in c.results), default=0)
         size = _median(c.html_sizes) if c.html_sizes else None
         label = c.label + (f" ({indicators} indicators)" if c.key == "g" and indicators else "")
+        if c.key == "d":
+            label += f" ({EDITED_SECTION} re-executed, {len(SECTIONS) - 1} from the cache)"
         lines.append(
             f"| {c.key} | {label} | {medians[c.key]:.2f} | {min(times):.2f}-{max(times):.2f} | "
             f"{cpu:.1f} | {_mib(peak)} | {_mb(size) if size else ''} |"
