@@ -123,6 +123,23 @@ def installed_packages() -> list[str]:
     return sorted(found)
 
 
+def kernel_specs() -> list[tuple[str, str]]:
+    """Every ``python3`` kernel spec Jupyter could pick (the executor asks for that name), by
+    path and sha256: a spec installed elsewhere can point the kernels at another Python."""
+    try:
+        from jupyter_core.paths import jupyter_path
+
+        folders = jupyter_path("kernels")
+    except Exception:
+        return [("unknown", str(time.time_ns()))]  # never equal: no caching without knowing
+    found = []
+    for folder in folders:
+        spec = Path(folder) / "python3" / "kernel.json"
+        if spec.is_file():
+            found.append((spec.as_posix(), _file_sha(spec)))
+    return found
+
+
 def environment_fingerprint() -> dict[str, Any]:
     """What, besides the inputs and the notebook, a kernel's output can depend on."""
     from .executors import KERNEL_ARGUMENTS, KERNEL_ENV
@@ -130,9 +147,11 @@ def environment_fingerprint() -> dict[str, Any]:
     return {
         "format": FORMAT,
         "python": sys.version,
+        "executable": sys.executable,
         "implementation": platform.python_implementation(),
         "machine": platform.machine(),
         "packages": installed_packages(),
+        "kernel_specs": kernel_specs(),
         "kernel_env": dict(KERNEL_ENV),
         "kernel_arguments": list(KERNEL_ARGUMENTS),
         "source_sha256": manifest.source_sha256(),
@@ -262,6 +281,12 @@ def _data_files(data: Path) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def _params_folders(data: Path) -> list[Path]:
+    """Where ``loading`` may look for a quarter's parameters file: ``params/`` beside the data
+    folder, and the project's ``params/``."""
+    return sorted({data.parent / "params", PARAMS_DIR}, key=lambda p: p.as_posix())
+
+
 def run_key(
     quarter: str,
     *,
@@ -272,14 +297,19 @@ def run_key(
     extra_inputs: Iterable[Path] = (),
 ) -> str:
     """The key of a whole build (see the module docstring)."""
-    params_file = PARAMS_DIR / f"{quarter}.yaml"
-    others = sorted({params_file, *(Path(p) for p in extra_inputs)}, key=lambda p: p.as_posix())
+    others = sorted({Path(p) for p in extra_inputs}, key=lambda p: p.as_posix())
     return _digest(
         {
             "kind": "run",
             "quarter": quarter,
             "data": data.as_posix(),
             "data_files": _data_files(data),
+            # every folder a parameters file may be taken from, whole: whether it exists
+            # decides which one is read (loading.default_params_dir)
+            "params_folders": [
+                (folder.as_posix(), folder.is_dir(), _data_files(folder) if folder.is_dir() else [])
+                for folder in _params_folders(data)
+            ],
             "other_inputs": [(p.as_posix(), _file_sha(p)) for p in others],
             "notebooks": [
                 (name, path.as_posix(), _file_sha(path)) for name, path in notebooks.items()

@@ -262,6 +262,21 @@ def test_the_parameters_file(built: Any, tmp_path: Path, monkeypatch: pytest.Mon
     assert ex.ran == ALL
 
 
+def test_a_parameters_folder_appearing_beside_the_data(built: Any, tmp_path: Path) -> None:
+    """loading reads params/ beside the data folder when there is one: a folder created after
+    a build changes what the next build reads, though no file it read has changed."""
+    data, out, ex = built
+    beside = data.parent / "params"
+    assert not beside.exists()
+    beside.mkdir()
+    path = beside / f"{Q}.yaml"
+    path.write_text(
+        (PARAMS_DIR / f"{Q}.yaml").read_text(encoding="utf-8").replace("Sample", "Other"), "utf-8"
+    )
+    result = _build(data, out, ex)
+    assert not result.up_to_date and ex.ran == ALL
+
+
 def test_the_notebook_parameters(built: Any, tmp_path: Path) -> None:
     data, out, ex = built
     moved = tmp_path / "elsewhere"
