@@ -10,8 +10,9 @@ A section's **key** is a sha256 over everything that can change its executed not
   trends read), each by its sha256, with one refinement: of this quarter's
   ``commentary.yaml`` a section is keyed only on the entries it shows (see
   :data:`COMMENTARY_READ`);
-- the notebook parameters, the Python version, every installed distribution and its version,
-  the kernels' environment and arguments, and which executor ran it.
+- the notebook parameters, the Python version and executable, every installed distribution
+  and its version, every ``python3`` kernel spec Jupyter could pick, the kernels' environment
+  and arguments, and which executor ran it.
 
 Where entries live: ``OUT/.cache/sections/<section>/<key>.ipynb`` holds the normalised executed
 notebook (the same bytes the runner publishes) and ``<key>.json`` its sha256, written last, so a
@@ -19,10 +20,11 @@ half-written entry is never used. A hit is copied into the staging folder and th
 as if the section had been executed: report and manifest are byte-identical either way.
 
 The **run record** ``OUT/.cache/runs/<quarter>.json`` short-circuits a build in which nothing
-changed at all: it holds a key over every file in the data folder, the parameters file, the
-code (including the git commit the manifest records), the environment, the notebooks and the
-command, and the sha256 of every published file. When the key is the same and the published
-files are untouched, there is nothing to do: no kernel starts, nothing is rewritten.
+changed at all: it holds a key over every file in the data folder and in both folders a
+parameters file can come from, the code (including the git commit the manifest records), the
+environment, the notebooks and the command, and the sha256 of every published file. When the
+key is the same and the published files are untouched, there is nothing to do: no kernel
+starts, nothing is rewritten.
 
 Keys are computed before anything runs and again afterwards; a result is stored only when they
 agree, so a file edited during a build can never be cached under the key of what it was before.

@@ -23,7 +23,7 @@ from typing import TextIO
 from . import __version__
 from .errors import ScorecardError
 from .paths import SECTIONS
-from .quarters import EXAMPLE, parse_quarter
+from .quarters import EXAMPLE, Quarter, parse_quarter
 from .validate import quarter_argument
 
 EXIT_INTERRUPTED = 130
@@ -187,8 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
         "cells for the figures, notes and commentary, and a risk sheet.",
     )
     template.add_argument("quarter", metavar="QUARTER", help=f"the quarter, e.g. {EXAMPLE}")
-    template.add_argument("-o", "--output", metavar="FILE.xlsx", type=Path, required=True,
-                          help="where to write the workbook")
+    template.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE.xlsx",
+        type=Path,
+        required=True,
+        help="where to write the workbook",
+    )
     template.add_argument("--data", metavar="DIR", type=Path, help="data folder (default: data/)")
     template.set_defaults(handler=_cmd_template)
 
@@ -200,15 +206,27 @@ def build_parser() -> argparse.ArgumentParser:
         "files. Nothing is written if anything is wrong.",
     )
     imp.add_argument("workbook", metavar="FILE.xlsx", type=Path, help="the filled workbook")
-    imp.add_argument("--quarter", metavar="QUARTER",
-                     help="the quarter the workbook must be for (default: the one it names)")
+    imp.add_argument(
+        "--quarter",
+        metavar="QUARTER",
+        help="the quarter the workbook must be for (default: the one it names)",
+    )
     folders(imp)
-    imp.add_argument("--swing-percent", metavar="N", type=float, default=25.0,
-                     help="flag changes bigger than N%% for you to confirm (default 25)")
-    imp.add_argument("--confirm-swings", action="store_true",
-                     help="accept the flagged changes: they are real")
-    imp.add_argument("--force", action="store_true",
-                     help="replace data of a published quarter (the old data is kept beside it)")
+    imp.add_argument(
+        "--swing-percent",
+        metavar="N",
+        type=float,
+        default=25.0,
+        help="flag changes bigger than N%% for you to confirm (default 25)",
+    )
+    imp.add_argument(
+        "--confirm-swings", action="store_true", help="accept the flagged changes: they are real"
+    )
+    imp.add_argument(
+        "--force",
+        action="store_true",
+        help="replace data of a published quarter (the old data is kept beside it)",
+    )
     imp.set_defaults(handler=_cmd_import)
     return parser
 
@@ -240,71 +258,43 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-#: What a kernel started ahead runs, silently: what every section notebook imports first.
-_KERNEL_PRELUDE = "import scorecard_lib.sections"
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
-    q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy is imported
-    use_cache = not getattr(args, "no_cache", False)
-    if use_cache:
-        from . import cache  # light: the no-change check must not wait for pandas
+    quarter_argument(args.quarter)  # a typo fails here, before anything heavy is imported
+    from .build import build
 
-        fresh = cache.up_to_date(q.id, data_dir=args.data, out_dir=args.out)
-        if fresh is not None:
-            print(f"Nothing changed: {_shown(fresh / 'report.html')} is up to date.")
-            if args.pdf:
-                from .pdf import write_pdf
-
-                pdf = write_pdf(fresh / "report.html", fresh / "report.pdf")
-                print(f"PDF written to {_shown(pdf)}")
-            return 0
-    print(f"Building the report for {q.prose} ({q.id})...", file=sys.stderr, flush=True)
-    from .executors import PapermillExecutor
-    from .paths import PROJECT_ROOT
-
-    # Kernels start, and import the library, while the runner imports pandas and checks the
-    # inputs; none runs a notebook before they pass. With the cache most rebuilds execute one
-    # section, so one kernel is started ahead; without it, one per worker.
-    executor = PapermillExecutor()
-    executor.start(
-        args.jobs, kernels=1 if use_cache else None, cwd=PROJECT_ROOT, prelude=_KERNEL_PRELUDE
-    )
-    try:
-        from . import runner
-
-        result = runner.run_quarter(
-            args.quarter,
-            data_dir=args.data,
-            out_dir=args.out,
-            jobs=args.jobs,
-            on_event=_Progress(len(SECTIONS), sys.stderr),
-            cache=use_cache,
-            timeout=args.timeout,
-            overwrite="keep" if args.force else "refuse",
-            executor=executor,
-        )
-    finally:
-        executor.close()
-    if args.pdf:
-        from .pdf import write_pdf
-
-        pdf = write_pdf(result.report, result.report.with_suffix(".pdf"))
-        print(f"PDF written to {runner.human_path(pdf)}")
-    if result.up_to_date:
-        print(f"Nothing changed: {runner.human_path(result.report)} is up to date.")
-        return 0
-    if result.unchanged:
+    def building(quarter: Quarter) -> None:
         print(
-            "Identical to the published report; nothing changed: "
-            f"{runner.human_path(result.report)}"
+            f"Building the report for {quarter.prose} ({quarter.id})...",
+            file=sys.stderr,
+            flush=True,
         )
-        return 0
-    if result.previous is not None:
-        print(f"The version it replaced is kept in {runner.human_path(result.previous)}")
-    print(f"Report written to {runner.human_path(result.report)}")
-    print(f"Manifest written to {runner.human_path(result.manifest)}")
-    print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
+
+    built = build(
+        args.quarter,
+        data_dir=args.data,
+        out_dir=args.out,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        cache=not args.no_cache,
+        force=args.force,
+        pdf=args.pdf,
+        on_event=_Progress(len(SECTIONS), sys.stderr),
+        on_building=building,
+    )
+    result = built.run
+    if built.up_to_date:
+        print(f"Nothing changed: {_shown(built.report)} is up to date.")
+    elif result.unchanged:
+        print(f"Identical to the published report; nothing changed: {_shown(built.report)}")
+    else:
+        if result.previous is not None:
+            print(f"The version it replaced is kept in {_shown(result.previous)}")
+        print(f"Report written to {_shown(result.report)}")
+        print(f"Manifest written to {_shown(result.manifest)}")
+    if built.pdf is not None:
+        print(f"PDF written to {_shown(built.pdf)}")
+    if result is not None and not built.up_to_date and not result.unchanged:
+        print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
     return 0
 
 
@@ -317,8 +307,11 @@ def _cmd_audit(args: argparse.Namespace) -> int:
         return 2
     if args.quarter:
         q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy
-        print(f"Auditing {q.prose} ({q.id}): re-running it in a temporary folder...",
-              file=sys.stderr, flush=True)
+        print(
+            f"Auditing {q.prose} ({q.id}): re-running it in a temporary folder...",
+            file=sys.stderr,
+            flush=True,
+        )
     else:
         print("Auditing every published quarter...", file=sys.stderr, flush=True)
     from . import audit
@@ -394,8 +387,10 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
     q = parse_quarter(args.quarter)
     path = workbook.write_template(args.quarter, args.output, data_dir=args.data)
-    print(f"Wrote the returns workbook for {q.prose} to {path}. Send it to the services; when it "
-          f"comes back, run 'scorecard import {path}'.")
+    print(
+        f"Wrote the returns workbook for {q.prose} to {path}. Send it to the services; when it "
+        f"comes back, run 'scorecard import {path}'."
+    )
     return 0
 
 
@@ -403,8 +398,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from . import workbook
 
     result = workbook.import_workbook(
-        args.workbook, quarter=args.quarter, data_dir=args.data, out_dir=args.out,
-        swing_percent=args.swing_percent, confirm_swings=args.confirm_swings, force=args.force,
+        args.workbook,
+        quarter=args.quarter,
+        data_dir=args.data,
+        out_dir=args.out,
+        swing_percent=args.swing_percent,
+        confirm_swings=args.confirm_swings,
+        force=args.force,
     )
     print("\n".join(result.lines()))
     return 0

@@ -9,6 +9,8 @@ error never raises out of :meth:`Executor.run`: it becomes ``ok=False`` with a o
 worker *process* (``forkserver`` or ``spawn``, never ``fork`` and never threads: papermill's
 ``cwd=`` changes the directory of the whole process, and a forked Jupyter client is unsafe).
 Each worker sets a deterministic environment before starting the kernel, which inherits it.
+Where the system can fork (Linux, macOS), kernels are forked from a process that has already
+imported ipykernel and the library (``kernels.py``): same kernels, a second less CPU each.
 """
 
 from __future__ import annotations
@@ -165,7 +167,7 @@ def _undeclared_parameters(job: SectionJob) -> list[str]:
 
 def undeclared_parameters(notebook: Path, parameters: Mapping[str, object]) -> list[str]:
     """The names in ``parameters`` that ``notebook``'s ``parameters`` cell does not define
-    (checked by the runner before any kernel starts)."""
+    (checked by the runner before any notebook runs)."""
     job = SectionJob(
         section=notebook.stem, notebook=notebook, output=notebook, parameters=dict(parameters)
     )
@@ -202,6 +204,7 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
         )
     _register_engine()
     warm = _take_warm_kernel(job)
+    manager = _forked_manager_class()
     tries = 0
     while True:
         tries += 1
@@ -223,6 +226,7 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
                 # instead of asking it to exit and polling saves 0.5-1 s a notebook.
                 shutdown_kernel="immediate",
                 **({"km": km} if km is not None else {}),
+                **({"kernel_manager_class": manager} if km is None and manager else {}),
             )
         except PapermillExecutionError as exc:
             return SectionOutcome(
@@ -369,6 +373,11 @@ def _start_warm_kernel(cwd: str | None, prelude: str, attempts: int) -> bool:
     starts its own, with the usual retries.)"""
     if _WARM:
         return False
+    if _BARRIER is not None:
+        # Each task must reach a worker of its own: this one is quick, and a worker that
+        # finished it could otherwise take the next one too, leaving another worker without.
+        with contextlib.suppress(Exception):  # a broken barrier only costs the head start
+            _BARRIER.wait(timeout=30)
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
@@ -426,8 +435,44 @@ def _take_warm_kernel(job: SectionJob) -> Any | None:
 _QUIET_LOGGERS = ("papermill", "nbclient", "traitlets", "asyncio")
 
 
-def _worker_init() -> None:
+#: In a worker of a pool started ahead: all its workers meet here before launching their kernels
+#: (see PapermillExecutor.start).
+_BARRIER: Any = None
+#: In a worker: the socket of the zygote its kernels are forked from (kernels.py), if any.
+_ZYGOTE: str | None = None
+_MANAGER_CLASS: Any = None
+
+
+def _forked_manager_class() -> Any:
+    """The kernel manager class forking this worker's kernels, or None (ordinary kernels)."""
+    global _MANAGER_CLASS
+    if _ZYGOTE is None:
+        return None
+    if _MANAGER_CLASS is None:
+        from .kernels import kernel_manager_class
+
+        _MANAGER_CLASS = kernel_manager_class(_ZYGOTE)
+    return _MANAGER_CLASS
+
+
+def _prepare_worker() -> bool:
+    """Worker task (a pool started ahead with forked kernels): import what a job needs while
+    the caller gets the jobs ready."""
+    if _BARRIER is not None:
+        with contextlib.suppress(Exception):  # see _start_warm_kernel
+            _BARRIER.wait(timeout=30)
+    import papermill  # noqa: F401
+    from nbclient import NotebookClient  # noqa: F401
+
+    _forked_manager_class()
+    _register_engine()
+    return True
+
+
+def _worker_init(barrier: Any = None, zygote: str | None = None) -> None:
     """Runs once in each worker process."""
+    global _BARRIER, _ZYGOTE
+    _BARRIER, _ZYGOTE = barrier, zygote
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an idle worker never prints a traceback
     os.environ.update(KERNEL_ENV)
     if hasattr(time, "tzset"):
@@ -460,24 +505,47 @@ def _start_method() -> str:
 
 class PapermillExecutor:
     """Executes notebooks with papermill, each in a worker process, up to ``max_workers`` at
-    once (default: the number of CPUs)."""
+    once (default: the number of CPUs).
+
+    ``fork_kernels`` (default: where the system can fork) starts kernels from a zygote that has
+    imported ipykernel and the library (``kernels.py``) instead of a new interpreter each; any
+    kernel spec other than this interpreter's ipykernel is started the ordinary way."""
 
     def __init__(
         self,
         *,
         start_method: str | None = None,
         kernel_start_attempts: int = KERNEL_START_ATTEMPTS,
+        fork_kernels: bool | None = None,
     ) -> None:
+        from . import kernels
+
         self.start_method = start_method or _start_method()
         self.kernel_start_attempts = kernel_start_attempts
+        self.fork_kernels = kernels.available() if fork_kernels is None else fork_kernels
         self._pool: ProcessPoolExecutor | None = None
         self._pool_size = 0
+        self._zygote: Any = None
 
-    def _new_pool(self, workers: int) -> ProcessPoolExecutor:
+    def _start_zygote(self, cwd: Path | None, prelude: str = "") -> str | None:
+        """Start the zygote (once), with the kernels' environment; its socket path."""
+        if not self.fork_kernels:
+            return None
+        if self._zygote is None:
+            from .kernels import Zygote
+
+            self._zygote = Zygote.start({**os.environ, **KERNEL_ENV}, cwd=cwd, prelude=prelude)
+        return str(self._zygote.path)
+
+    def _new_pool(
+        self, workers: int, meet: int = 0, zygote: str | None = None
+    ) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context(self.start_method)
         return ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=multiprocessing.get_context(self.start_method),
+            mp_context=context,
             initializer=_worker_init,
+            initargs=(context.Barrier(meet) if meet > 1 else None, zygote),
         )
 
     def start(
@@ -488,15 +556,24 @@ class PapermillExecutor:
         cwd: Path | None = None,
         prelude: str = "",
     ) -> None:
-        """Start the workers now and ``kernels`` of them (default: all) a kernel each, with
-        working directory ``cwd``, that has run ``prelude``, while the caller gets the jobs
-        ready; the next :meth:`run` uses them. Optional: :meth:`run` starts what it needs.
-        Call :meth:`close` when :meth:`run` may not come."""
+        """Start ``kernels`` workers (default: all ``max_workers``) now, while the caller gets
+        the jobs ready; the next :meth:`run` uses them and starts any more it needs. With forked
+        kernels the zygote starts too, imports ipykernel and the library and runs ``prelude``,
+        and each worker imports papermill. Otherwise each of those workers starts a kernel, in
+        working directory ``cwd``, that runs ``prelude`` silently. Optional: :meth:`run`
+        starts what it needs. Call :meth:`close` when :meth:`run` may not come."""
         if self._pool is not None:
             return
         self._pool_size = max(1, max_workers or os.cpu_count() or 1)
-        self._pool = self._new_pool(self._pool_size)
         count = self._pool_size if kernels is None else max(0, min(kernels, self._pool_size))
+        zygote = self._start_zygote(cwd, prelude)
+        if zygote is not None:
+            # only ``count`` workers now (the pool starts more when more jobs come)
+            self._pool = self._new_pool(self._pool_size, count, zygote)
+            for _ in range(count):
+                self._pool.submit(_prepare_worker)
+            return
+        self._pool = self._new_pool(self._pool_size, count)
         for _ in range(count):
             self._pool.submit(
                 _start_warm_kernel,
@@ -509,16 +586,18 @@ class PapermillExecutor:
         """Stop what :meth:`start` started and :meth:`run` did not use, without waiting for
         a kernel still starting (a kernel whose worker is gone exits by itself)."""
         pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # an idle worker leaves at once, stopping its kernel
-            with contextlib.suppress(Exception):
-                process.join(timeout=0.5)
-                if process.is_alive():  # still starting its kernel: do not wait for it
-                    process.terminate()
-                    process.join(timeout=5)
+        zygote, self._zygote = self._zygote, None
+        if pool is not None:
+            processes = list(getattr(pool, "_processes", {}).values())
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:  # an idle worker leaves at once, stopping its kernel
+                with contextlib.suppress(Exception):
+                    process.join(timeout=0.5)
+                    if process.is_alive():  # still starting its kernel: do not wait for it
+                        process.terminate()
+                        process.join(timeout=5)
+        if zygote is not None:  # it kills any kernel still running
+            zygote.close()
 
     def run(
         self,
@@ -540,7 +619,7 @@ class PapermillExecutor:
         if pool is not None:
             workers = min(workers, self._pool_size)
         else:
-            pool = self._new_pool(workers)
+            pool = self._new_pool(workers, zygote=self._start_zygote(jobs[0].cwd))
 
         def finish(index: int, outcome: SectionOutcome) -> None:
             outcomes[index] = outcome
@@ -573,8 +652,10 @@ class PapermillExecutor:
                         submit()
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
+            self.close()
             raise
         pool.shutdown(wait=True)
+        self.close()
         return [outcomes[i] for i in range(len(jobs))]
 
 

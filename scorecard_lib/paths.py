@@ -43,3 +43,15 @@ def display_path(path: Path) -> str:
         return path.relative_to(PROJECT_ROOT).as_posix()
     except ValueError:
         return path.name if path.is_file() else f"<external>/{path.name}"
+
+
+def data_parameter(data: Path) -> str:
+    """The ``data_dir`` notebook parameter for the data folder ``data`` (absolute): ``""`` for
+    the project's own ``data/``, the path relative to the project root for a folder inside the
+    project, otherwise the folder's absolute path."""
+    if data == DATA_DIR.resolve():
+        return ""
+    try:
+        return data.relative_to(PROJECT_ROOT).as_posix()
+    except ValueError:
+        return str(data)

@@ -3,7 +3,8 @@
 ``run_quarter("2016-17-Q4")`` does, in order:
 
 1. check the quarter has data and its inputs are valid (``loading``); a problem raises before
-   any kernel starts;
+   any notebook runs (kernels, or the process they are forked from, may already be starting:
+   see ``build.py``);
 2. execute each section notebook (``notebooks/<section>.ipynb``) in parallel with the executor
    into a staging folder ``OUT/.staging-<quarter>-<pid>/notebooks/``;
 3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
@@ -46,7 +47,15 @@ from .cache import BuildCache
 from .errors import ExecutionError, InputError, LockedError, PublishedError
 from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
 from .normalise import normalise_notebook, write_notebook
-from .paths import DATA_DIR, NOTEBOOKS_DIR, OUTPUTS_DIR, PROJECT_ROOT, SECTIONS, resolve
+from .paths import (
+    DATA_DIR,
+    NOTEBOOKS_DIR,
+    OUTPUTS_DIR,
+    PROJECT_ROOT,
+    SECTIONS,
+    data_parameter,
+    resolve,
+)
 from .quarters import Quarter
 
 REPORT_NAME = "report.html"
@@ -125,12 +134,7 @@ class SectionsFailed(ExecutionError):
 
 def _data_parameter(data: Path) -> str:
     """The ``data_dir`` notebook parameter (see the module docstring)."""
-    if data == DATA_DIR.resolve():
-        return ""
-    try:
-        return data.relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return str(data)
+    return data_parameter(data)
 
 
 def rerun_command(quarter: Quarter, data_parameter: str) -> str:
@@ -203,7 +207,7 @@ def run_quarter(
                 seconds=time.perf_counter() - started,
                 up_to_date=True,
             )
-    loaded = loading.load_inputs(q, data)  # every input problem at once, before any kernel
+    loaded = loading.load_inputs(q, data)  # every input problem at once, before any notebook runs
     params = loading.load_params(q, data)
     # The figures the report states, recorded in the manifest for the audit (record.py).
     results = record.quarter_results(loaded) if isinstance(loaded, loading.Inputs) else None

@@ -565,13 +565,13 @@ def test_kernels_started_ahead_give_the_same_notebooks(tmp_path: Path) -> None:
     def text(path: Path) -> str:
         return notebook_text(normalise_notebook(nbformat.read(str(path), as_version=4), path.stem))
 
-    warm = PapermillExecutor()
+    warm = PapermillExecutor(fork_kernels=False)  # kernels started ahead: no zygote
     warm.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.sections")
     try:
         ahead = warm.run(jobs("ahead"), max_workers=2, on_event=None)
     finally:
         warm.close()
-    cold = PapermillExecutor().run(jobs("cold"), max_workers=2, on_event=None)
+    cold = PapermillExecutor(fork_kernels=False).run(jobs("cold"), max_workers=2, on_event=None)
     assert all(o.ok for o in ahead + cold)
     for a, b in zip(ahead, cold, strict=True):
         assert text(a.output) == text(b.output), a.section
@@ -585,7 +585,7 @@ def test_close_stops_the_kernels_started_ahead() -> None:
     from scorecard_lib.executors import PapermillExecutor
 
     before = _kernel_pids()
-    executor = PapermillExecutor()
+    executor = PapermillExecutor(fork_kernels=False)
     executor.start(1, cwd=PROJECT_ROOT, prelude="")
     deadline = time.monotonic() + 60
     while not (_kernel_pids() - before) and time.monotonic() < deadline:
@@ -624,7 +624,7 @@ def test_close_while_a_kernel_is_still_starting_leaves_nothing_behind() -> None:
     workers: set[int] = set()
     seen: set[int] = set()
     for wait in (0.0, 0.8, 1.5):  # closed at once, as the command line does on invalid input
-        executor = PapermillExecutor()
+        executor = PapermillExecutor(fork_kernels=False)
         executor.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.sections")
         time.sleep(wait)
         workers |= set(executor._pool._processes)  # type: ignore[union-attr]

@@ -1,0 +1,115 @@
+"""What ``scorecard run`` does: the no-change check, kernels started early, the run, the PDF.
+
+:func:`build` is the one function the command line calls. It stays light to import (no
+pandas) so that a build in which nothing changed answers at once:
+
+1. with the cache on, ``cache.up_to_date`` compares a key over every input, the code and the
+   environment with the last published build; the same key means nothing is run;
+2. otherwise the executor is started *before* the runner is imported: its workers start, and
+   the kernels' zygote (``kernels.py``) imports ipykernel and the library and reads the
+   quarter's inputs (``sections.remember_inputs``), while this process imports pandas and
+   validates the same inputs (no notebook runs before they pass);
+3. ``runner.run_quarter`` builds and publishes the report (``overwrite="refuse"``, or
+   ``"keep"`` with ``force``);
+4. with ``pdf``, ``pdf.write_pdf`` prints the report through Chromium.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .executors import EventCallback, PapermillExecutor
+from .paths import DATA_DIR, PROJECT_ROOT, data_parameter, resolve
+from .quarters import Quarter, parse_quarter
+
+
+@dataclass(frozen=True)
+class Built:
+    """What :func:`build` did. ``run`` is the runner's result (None when nothing changed);
+    ``report`` the published report; ``pdf`` the PDF written, if asked for."""
+
+    quarter: Quarter
+    report: Path
+    up_to_date: bool = False
+    run: Any = None
+    pdf: Path | None = None
+
+
+def kernel_prelude(quarter: Quarter, data_dir: Path | None) -> str:
+    """What runs before any notebook, in the zygote or in a kernel started ahead: the imports
+    every section notebook begins with, and its inputs read once (``remember_inputs``; used
+    by a kernel only if no input file changed since)."""
+    data = data_parameter(resolve(data_dir, DATA_DIR).resolve())
+    return (
+        "import scorecard_lib.charts\n"
+        "from scorecard_lib.sections import remember_inputs\n"
+        f"remember_inputs({quarter.id!r}, {data!r})\n"
+    )
+
+
+def build(
+    quarter: str | Quarter,
+    *,
+    data_dir: Path | None = None,
+    out_dir: Path | None = None,
+    jobs: int | None = None,
+    timeout: int | None = 600,
+    cache: bool = True,
+    force: bool = False,
+    pdf: bool = False,
+    on_event: EventCallback | None = None,
+    on_building: Callable[[Quarter], None] | None = None,
+) -> Built:
+    """Build and publish ``quarter`` as ``scorecard run`` does (see the module docstring).
+    ``on_building`` is called once it is known that something must be run."""
+    q = parse_quarter(quarter)
+    if cache:
+        from . import cache as build_cache  # light: this check must not wait for pandas
+
+        fresh = build_cache.up_to_date(q.id, data_dir=data_dir, out_dir=out_dir)
+        if fresh is not None:
+            report = fresh / "report.html"
+            return Built(q, report, up_to_date=True, pdf=_pdf(report) if pdf else None)
+    if on_building is not None:
+        on_building(q)
+    # With the cache, most rebuilds execute one section: one kernel is started ahead when
+    # kernels are not forked; without it, one per worker.
+    executor = PapermillExecutor()
+    executor.start(
+        jobs,
+        kernels=1 if cache else None,
+        cwd=PROJECT_ROOT,
+        prelude=kernel_prelude(q, data_dir),
+    )
+    try:
+        from . import runner
+
+        result = runner.run_quarter(
+            quarter,
+            data_dir=data_dir,
+            out_dir=out_dir,
+            jobs=jobs,
+            on_event=on_event,
+            cache=cache,
+            timeout=timeout,
+            overwrite="keep" if force else "refuse",
+            executor=executor,
+        )
+    finally:
+        executor.close()
+    return Built(
+        q,
+        result.report,
+        up_to_date=result.up_to_date,
+        run=result,
+        pdf=_pdf(result.report) if pdf else None,
+    )
+
+
+def _pdf(report: Path) -> Path:
+    from .pdf import write_pdf
+
+    return write_pdf(report, report.with_suffix(".pdf"))
