@@ -45,6 +45,22 @@ What happens to a notebook (see ``docs/architecture.md`` for why we do not use n
 
 The same input always gives the same string: there are no timestamps, random ids or
 absolute paths, and mappings in the provenance are listed in sorted key order.
+
+Speed: html.parser takes some microseconds a tag, and most of a report is inline SVG charts of
+thousands of tags. The HTML scanner (:class:`_Scanner`) therefore reads the simple markup that
+fills charts and tables (text, ``name="value"`` attributes, plain end tags, plain style
+content) with regular expressions, and hands anything else (comments, CDATA, unquoted or
+single-quoted values, ...) back to html.parser at that place. This changes nothing in the
+output: on that subset html.parser's own rules give exactly the same tags, offsets and values
+(the class docstring gives the argument), and the fast path checks itself against html.parser
+once per process and turns itself off if they ever differ. As text inside an ``<svg>`` is
+never marked, :func:`mark_abbreviations` passes over a simple chart's content in one step,
+unless one of its tags (a nested ``<svg>``, a stray ``</pre>`` or ``</main>``) could change
+what is left alone. :func:`_rewrite` skips the checks for outside resources in a tag without
+``//``, ``@`` or ``&`` (they look for ``//`` or ``@import``), and leaves a tag as written
+without reading its attributes when nothing in it could change (no id, no id renamed in that
+output, not a heading that moves, not an ``<svg>``). ``tests/test_assemble.py`` compares
+every path with html.parser alone.
 """
 
 from __future__ import annotations
@@ -54,7 +70,7 @@ import html
 import logging
 import re
 import shlex
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -184,20 +200,76 @@ def _data_uri(mime: str, payload: str) -> str:
 # --- HTML scanning and rewriting ----------------------------------------------------------
 
 
-@dataclass
 class _Tag:
-    kind: str  # "start", "startend" or "end"
-    name: str
-    start: int
-    end: int
-    raw: str
-    attrs: list[tuple[str, str | None]] = field(default_factory=list)
+    """One tag: ``kind`` is "start", "startend" or "end"; ``start``/``end`` are its offsets in
+    the source and ``raw`` its text. ``attrs`` are as html.parser gives them (names lower-cased,
+    values unescaped); a tag read by the fast path keeps its attribute text and reads it only
+    when asked (most of a chart's attributes never are)."""
+
+    __slots__ = ("_attr_text", "_attrs", "end", "kind", "name", "raw", "start")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        start: int,
+        end: int,
+        raw: str,
+        attrs: list[tuple[str, str | None]] | None = None,
+        attr_text: str = "",
+    ) -> None:
+        self.kind = kind
+        self.name = name
+        self.start = start
+        self.end = end
+        self.raw = raw
+        self._attrs = attrs
+        self._attr_text = attr_text
+
+    @property
+    def attrs(self) -> list[tuple[str, str | None]]:
+        if self._attrs is None:
+            self._attrs = [
+                (key.lower(), html.unescape(value) if value else value)
+                for key, value in _FAST_ATTR.findall(self._attr_text)
+            ]
+        return self._attrs
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Tag):
+            return NotImplemented
+        return (self.kind, self.name, self.start, self.end, self.raw, self.attrs) == (
+            other.kind,
+            other.name,
+            other.start,
+            other.end,
+            other.raw,
+            other.attrs,
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"_Tag({self.kind!r}, {self.name!r}, {self.start}, {self.end}, {self.raw!r}, "
+            f"{self.attrs!r})"
+        )
 
     def attr(self, name: str) -> str | None:
+        """The first value of attribute ``name`` (lower-case), ``None`` if it has none."""
+        if self._attrs is None and _attr_hint(name).search(self._attr_text) is None:
+            return None  # not read yet, and no attribute of that name
         for key, value in self.attrs:
             if key == name:
                 return value
         return None
+
+
+@lru_cache(maxsize=64)
+def _attr_hint(name: str) -> re.Pattern[str]:
+    """Finds where attribute ``name`` could be in a fast-path tag's attribute text (each
+    attribute there is white space, its name and ``="``); no match means it is not there."""
+    return re.compile(rf'{_FAST_WS}{re.escape(name)}="', re.IGNORECASE)
 
 
 @dataclass
@@ -205,15 +277,163 @@ class _Data:
     text: str
 
 
+@dataclass(frozen=True)
+class _Skipped:
+    """Stands in, when skimming, for the simple content of an inline ``<svg>``: its offsets
+    and the lower-cased names that follow a ``<`` or ``</`` in it (every tag's name, perhaps
+    a few more)."""
+
+    start: int
+    end: int
+    names: frozenset[str]
+
+
+# The fast path (see _Scanner) reads this strict subset of HTML with regular expressions.
+_FAST_WS = "[ \t\n\r\f]"
+_FAST_NAME = "[a-zA-Z][a-zA-Z0-9:_.-]*"
+_FAST_ATTRS = rf'(?:{_FAST_WS}+[a-zA-Z_:][a-zA-Z0-9:_.-]*="[^"]*")*'
+_FAST_TOKEN = re.compile(
+    r"(?P<text>[^<]+)(?=<)"
+    rf"|<(?P<tag>{_FAST_NAME})(?P<attrs>{_FAST_ATTRS}){_FAST_WS}*(?P<close>/?)>"
+    rf"|</(?P<end>{_FAST_NAME})>"
+)
+_FAST_ATTR = re.compile(rf'{_FAST_WS}+([a-zA-Z_:][a-zA-Z0-9:_.-]*)="([^"]*)"')
+#: Elements whose content html.parser reads, or may in a later Python read, as plain text:
+#: read fast only as ``<name ...>`` + text without ``<`` or ``&`` + ``</name>``, which gives
+#: the same events either way.
+_FAST_TEXT_ELEMENTS = frozenset(
+    {
+        "script",
+        "style",
+        "title",
+        "textarea",
+        *HTMLParser.CDATA_CONTENT_ELEMENTS,
+        *getattr(HTMLParser, "RCDATA_CONTENT_ELEMENTS", ()),
+    }
+)
+_FAST_TEXT_CONTENT = re.compile(r"([^<&]*)</([a-zA-Z]+)>")
+#: Other elements whose content HTML reads as raw text: left to html.parser.
+_FAST_NEVER = frozenset({"xmp", "iframe", "noembed", "noframes", "noscript", "plaintext"})
+_FAST_SPECIAL = "|".join(sorted(_FAST_TEXT_ELEMENTS | _FAST_NEVER))
+#: A run of tokens the fast path reads whole (the same rules as _read_simple, in one regex).
+_FAST_RUN = re.compile(
+    r"(?:[^<]++"
+    rf"|<(?!(?i:{_FAST_SPECIAL})[^a-zA-Z0-9:_.-]){_FAST_NAME}{_FAST_ATTRS}{_FAST_WS}*/?>"
+    + "".join(
+        rf"|<(?i:{name}){_FAST_ATTRS}{_FAST_WS}*>[^<&]*</(?i:{name})>"
+        for name in sorted(_FAST_TEXT_ELEMENTS)
+    )
+    + rf"|</{_FAST_NAME}>)*+",
+    re.ASCII,
+)
+_FAST_NAMES = re.compile(rf"</?({_FAST_NAME})")
+_SVG_CLOSE = re.compile("</svg", re.ASCII | re.IGNORECASE)
+
+
+def _read_simple(
+    text: str,
+    pos: int,
+    base: int,
+    events: list[_Tag | _Data | _Skipped],
+    *,
+    stop: int | None = None,
+    skim: bool = False,
+) -> tuple[int, str]:
+    """Read the fast path's subset of HTML from ``text[pos:]`` (up to ``stop`` at most) into
+    ``events`` (offsets in the source are ``base`` + offsets in ``text``), as html.parser
+    would, starting at a tag boundary outside script or style content. Stops before the first
+    thing outside the subset. Skimming, no text is recorded and the simple content of an
+    ``<svg>`` is one :class:`_Skipped`. Returns where it stopped and the name of the last
+    start tag read ("" if none)."""
+    append = events.append
+    match = _FAST_TOKEN.match
+    unescape = html.unescape
+    limit = len(text) if stop is None else stop
+    last_start = ""
+    while pos < limit and (m := match(text, pos)) is not None:
+        end = m.end()
+        data, tag, attrs, close, end_name = m.group("text", "tag", "attrs", "close", "end")
+        if data is not None:
+            if not skim:
+                append(_Data(unescape(data)))
+        elif end_name is not None:
+            append(_Tag("end", end_name.lower(), base + pos, base + end, m.group(), []))
+        else:
+            name = tag.lower()
+            if name in _FAST_NEVER:
+                break
+            content = None
+            if name in _FAST_TEXT_ELEMENTS:
+                if close:
+                    break
+                content = _FAST_TEXT_CONTENT.match(text, end)
+                if content is None or content.group(2).lower() != name:
+                    break
+            kind = "startend" if close else "start"
+            append(_Tag(kind, name, base + pos, base + end, m.group(), None, attrs))
+            last_start = name
+            if content is not None:
+                if content.group(1) and not skim:
+                    append(_Data(content.group(1)))
+                close_at = end + len(content.group(1))
+                end = content.end()
+                append(_Tag("end", name, base + close_at, base + end, text[close_at:end], []))
+            elif skim and name == "svg" and not close:
+                end = _skip_svg(text, end, base, events)
+        pos = end
+    return pos, last_start
+
+
+def _skip_svg(text: str, pos: int, base: int, events: list[_Tag | _Data | _Skipped]) -> int:
+    """Skimming, just after an ``<svg>`` start tag: when everything up to the next ``</svg``
+    is in the fast path's subset, record it as one :class:`_Skipped` and return where it
+    ends; otherwise return ``pos`` (it is then read token by token)."""
+    close = _SVG_CLOSE.search(text, pos)
+    if close is None or close.start() == pos:
+        return pos
+    end = close.start()
+    if _FAST_RUN.fullmatch(text, pos, end) is None:
+        return pos
+    names = frozenset(name.lower() for name in set(_FAST_NAMES.findall(text, pos, end)))
+    events.append(_Skipped(base + pos, base + end, names))
+    return end
+
+
 class _Scanner(HTMLParser):
     """Finds every tag with its exact place in the source, so that edits touch only what
-    they must and everything else (SVG attribute case, quoting) stays byte for byte."""
+    they must and everything else (SVG attribute case, quoting) stays byte for byte.
 
-    def __init__(self, source: str) -> None:
+    Fast path: html.parser spends most of its time on simple markup (an inline SVG chart is
+    thousands of ``<path d="..." style="..."/>``; the tables are much the same). After each
+    start or end tag html.parser reads (outside ``<script>``/``<style>`` content), the
+    scanner reads on by itself (:func:`_read_simple`) for as long as the markup stays in a
+    strict subset: text up to a ``<``; start tags whose attributes are all ``name="value"``
+    after ASCII white space; end tags ``</name>``; ``<style>``, ``<script>``, ``<title>``
+    and ``<textarea>`` holding text without ``<`` or ``&``. At the first thing outside it (a
+    comment, CDATA, an unquoted or single-quoted value, a stray ``<``, ...) html.parser goes
+    on from that place. This is exact: at a tag boundary outside script and style content,
+    what html.parser does next depends only on the text from there (it counts its position
+    over the text read here itself, and ``lasttag`` is set as it would set it), and on this
+    subset its rules (``locatestarttagend_tolerant``, ``tagfind_tolerant``,
+    ``attrfind_tolerant``, ``endtagfind``, data up to the next ``<``, unescaped) give
+    precisely the events made here: the same offsets, raw text, lower-cased names and
+    unescaped values.
+    :func:`_fast_path_agrees` checks this once against html.parser on samples of every
+    construct in the subset and turns the fast path off if they ever differ, as they might
+    if a later Python changed html.parser.
+
+    With ``skim=True`` (for :func:`mark_abbreviations`) no text is recorded and an inline
+    SVG's content, when all of it is in the subset, is one :class:`_Skipped` instead of its
+    tags.
+    """
+
+    def __init__(self, source: str, *, fast: bool | None = None, skim: bool = False) -> None:
         super().__init__(convert_charrefs=True)
         self.source = source
         self.line_starts = [0, *(m.end() for m in re.finditer("\n", source))]
-        self.events: list[_Tag | _Data] = []
+        self.events: list[_Tag | _Data | _Skipped] = []
+        self.fast = _fast_path_agrees() if fast is None else fast
+        self.skim = skim
 
     def _offset(self) -> int:
         line, column = self.getpos()
@@ -236,10 +456,108 @@ class _Scanner(HTMLParser):
         start = self._offset()
         close = self.source.find(">", start)
         end = len(self.source) if close < 0 else close + 1
-        self.events.append(_Tag("end", tag, start, end, self.source[start:end]))
+        self.events.append(_Tag("end", tag, start, end, self.source[start:end], []))
 
     def handle_data(self, data: str) -> None:
-        self.events.append(_Data(data))
+        if not self.skim:
+            self.events.append(_Data(data))
+
+    # html.parser's main loop calls these two with ``i`` at a tag and goes on from the index
+    # they return; the fast path moves that index on past what it read.
+    def parse_starttag(self, i: int) -> int:
+        return self._read_fast(i, super().parse_starttag(i))
+
+    def parse_endtag(self, i: int) -> int:
+        return self._read_fast(i, super().parse_endtag(i))
+
+    def _read_fast(self, i: int, k: int) -> int:
+        if k < 0 or not self.fast or self.cdata_elem is not None:
+            return k
+        base = self._offset() - i  # html.parser has not yet moved its position past the tag
+        pos = k
+        if self.skim and self._just_read_svg(base + k):
+            pos = _skip_svg(self.rawdata, pos, base, self.events)
+        pos, last_start = _read_simple(self.rawdata, pos, base, self.events, skim=self.skim)
+        if last_start:
+            self.lasttag = last_start
+        return pos
+
+    def _just_read_svg(self, end: int) -> bool:
+        """Whether html.parser has just read an ``<svg>`` start tag ending at ``end``."""
+        last = self.events[-1] if self.events else None
+        if not isinstance(last, _Tag):
+            return False
+        return last.end == end and last.name == "svg" and last.kind == "start"
+
+
+#: Every construct the fast path reads, and some it must leave to html.parser, where they
+#: occur in the report: the page, tables, inline SVG, style and script content.
+_FAST_SAMPLES: tuple[str, ...] = (
+    '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>A &amp; B</title>'
+    "<style>\nbody { color: #0b0c0c; }\na > b { x: y }\n</style></head>\n<body>",
+    "<p>Text &amp; more &lt;b&gt; &#39;x&#39; &nbsp; a > b &copy</p><br/><br /><hr  >"
+    '<DIV ID="A" Class="x"\n data-toc="Fish &amp; chips" title="a > b &lt;c&gt;" alt="">'
+    '<SPAN>x</SPAN></DIV ><p title="it\'s"></p\n><b>x</b >',
+    '<svg role="img" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 4 4" '
+    'xmlns="http://www.w3.org/2000/svg"><defs><style type="text/css">*{stroke: red}</style>'
+    '</defs><clipPath id="p1"><rect x="0" y="0"/></clipPath><g clip-path="url(#p1)">'
+    '<path d="M 0 0 L 1 1 z " style="fill: #fff; font-family: \'DejaVu Sans\'"/>'
+    '<use xlink:href="#m1" x="1"/><text transform="rotate(-0 1 1)">Q1 &amp; Q2</text>'
+    "<title>t</title></g></svg>",
+    '<SVG viewBox="0 0 4 4"><G\tID="A&amp;B"\n\rdata-x=""><Style>*{}</Style><TITLE>t</TITLE>'
+    '<svg:g a:b="&#x3C;svg&gt;"/><textarea>t</textarea><script>x = 1 > 0</script></G></SVG>',
+    '<svg><g/><style>a &amp; b</style></svg><svg><title>a<b</title></svg><svg><g x="<svg>"/></svg>'
+    "<svg><g/><!-- <g> --><g/></svg><svg><g/><![CDATA[<g>]]></svg><svg><g/><?x?></svg>"
+    '<svg><!-- c --><g/><![CDATA[ x ]]><?pi x?><g a=b c=\'d\' e f="g"h="i">'
+    "< g><a/b><svg/ ></svg></svg><style></style><style>a<b</style><script>1 && 2</script>"
+    "<textarea>x</textarea><script/><x>",
+    '<table class="data"><caption>C</caption><tr><th scope="col">A</th></tr></table>'
+    "<pre>a\n\nb</pre></body></html>\n",
+)
+
+
+def _scan(
+    source: str, *, fast: bool | None = None, skim: bool = False
+) -> list[_Tag | _Data | _Skipped]:
+    """The events of :class:`_Scanner` for ``source``."""
+    scanner = _Scanner(source, fast=fast, skim=skim)
+    scanner.feed(source)
+    scanner.close()
+    return scanner.events
+
+
+@lru_cache(maxsize=1)
+def _fast_path_agrees() -> bool:
+    """True when the fast path gives exactly html.parser's events on :data:`_FAST_SAMPLES`,
+    skimming included (checked once per process)."""
+    try:
+        for sample in _FAST_SAMPLES:
+            slow = _scan(sample, fast=False)
+            skimmed: list[_Tag] = []
+            for ev in _scan(sample, fast=True, skim=True):
+                if isinstance(ev, _Skipped):
+                    skimmed.extend(_skipped_tags(sample, ev))
+                elif isinstance(ev, _Tag):
+                    skimmed.append(ev)
+            if _scan(sample, fast=True) != slow:
+                break
+            if skimmed != [ev for ev in slow if isinstance(ev, _Tag)]:
+                break
+        else:
+            return True
+    except Exception:  # another Python's html.parser might refuse a sample: no fast path
+        log.debug("the HTML scanner's self-check failed", exc_info=True)
+    log.warning("the HTML scanner's fast path is off: it disagrees with html.parser")
+    return False
+
+
+def _skipped_tags(source: str, skipped: _Skipped) -> list[_Tag]:
+    """The tags in a skimmed chart, read again one by one."""
+    events: list[_Tag | _Data | _Skipped] = []
+    end, _name = _read_simple(source, skipped.start, 0, events, stop=skipped.end)
+    if end != skipped.end:  # pragma: no cover - _FAST_RUN and _read_simple read alike
+        raise AssertionError("HTML scanner lost its place in an <svg>")
+    return [ev for ev in events if isinstance(ev, _Tag)]
 
 
 _TAG_NAME = re.compile(r"<[^\s/>]+")
@@ -349,10 +667,7 @@ class _Wrap:
 
 def _rewrite(fragment: str, state: _SectionState, *, markdown: bool, where: str) -> str:
     """Fit one output's HTML into the report (see the module docstring for what changes)."""
-    scanner = _Scanner(fragment)
-    scanner.feed(fragment)
-    scanner.close()
-    events = scanner.events
+    events = _scan(fragment)
 
     # Pass 1: ids defined here, made unique in the document; the top heading level.
     renamed: dict[str, str] = {}
@@ -427,6 +742,8 @@ def _rewrite(fragment: str, state: _SectionState, *, markdown: bool, where: str)
             if in_style:
                 css_check(ev.text)
             continue
+        if not isinstance(ev, _Tag):  # pragma: no cover - only a skimming scan has others
+            continue
         name = ev.name
         if script_start is not None:
             if name == "script" and ev.kind == "end":
@@ -469,11 +786,14 @@ def _rewrite(fragment: str, state: _SectionState, *, markdown: bool, where: str)
                     add(ev.end, ev.end, "</div>")
             continue
 
-        # start and start-end tags
-        css_check(ev.attr("style"))
-        for key, value in ev.attrs:
-            if key in _RESOURCE_ATTRS or (key in _HREF_ATTRS and name in _RESOURCE_HREF_TAGS):
-                external(value)
+        # start and start-end tags. Attribute values are parts of the raw tag (unescaped when
+        # it has a "&"), and both checks look for "//" or "@import": most tags have neither.
+        raw = ev.raw
+        if "//" in raw or "@" in raw or "&" in raw:
+            css_check(ev.attr("style"))
+            for key, value in ev.attrs:
+                if key in _RESOURCE_ATTRS or (key in _HREF_ATTRS and name in _RESOURCE_HREF_TAGS):
+                    external(value)
 
         heading = _HEADING.fullmatch(name) if ev.kind == "start" else None
         new_level = None
@@ -498,6 +818,8 @@ def _rewrite(fragment: str, state: _SectionState, *, markdown: bool, where: str)
             caption_text = []
 
         final_id = new_ids.get(i)
+        if final_id is None and new_level is None and not renamed and name != "svg":
+            continue  # change() below would keep every attribute: the tag stays as written
         classes = (ev.attr("class") or "").split()
         if "toc-entry" in classes and final_id:
             label = ev.attr("data-toc") or ev.attr("aria-label") or ev.attr("title") or ""
@@ -950,15 +1272,26 @@ def mark_abbreviations(document: str, abbreviations: Mapping[str, str]) -> tuple
     pattern = _abbreviation_pattern(abbreviations)
     if pattern is None:
         return document, []
-    scanner = _Scanner(document)
-    scanner.feed(document)
-    scanner.close()
-    tags = [ev for ev in scanner.events if isinstance(ev, _Tag)]
+    events = _scan(document, skim=True)
 
     used: set[str] = set()
     spelled_out: set[str] = set()
     seen_here: set[str] = set()
     skip: list[str] = []  # the element that started a region left alone, once per nesting
+
+    def tags() -> Iterator[_Tag]:
+        """The document's tags, read as the loop below goes. An <svg> start tag always adds
+        to ``skip``, so a skimmed chart's own tags matter only if one is named like the last
+        element in ``skip`` or is a </main>; otherwise its content is copied as it is, as
+        the text between them would be."""
+        for ev in events:
+            if isinstance(ev, _Tag):
+                yield ev
+            elif isinstance(ev, _Skipped) and (
+                not skip or skip[-1] in ev.names or "main" in ev.names
+            ):
+                yield from _skipped_tags(document, ev)
+
     in_body = in_main = False
     out: list[str] = []
     cursor = 0
@@ -1003,7 +1336,7 @@ def mark_abbreviations(document: str, abbreviations: Mapping[str, str]) -> tuple
             pos = special.end()
         out.append(mark(chunk[pos:]))
 
-    for tag in tags:
+    for tag in tags():
         text_between(cursor, tag.start)
         out.append(document[tag.start : tag.end])
         cursor = tag.end

@@ -6,12 +6,14 @@ import base64
 import hashlib
 import itertools
 import re
+from typing import Any
 
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from scorecard_lib import assemble
 from scorecard_lib.assemble import build_report, mark_abbreviations, report_css
 from scorecard_lib.errors import ExecutionError, InputError
 from scorecard_lib.paths import PROJECT_ROOT
@@ -650,9 +652,8 @@ def test_abbreviations_are_spelled_out_where_first_used() -> None:
     assert "Days per FTE. Gross value added (<abbr" in str(first.p)
     assert str(first.p).count("<abbr") == 1
     # plurals; comments, code and pictures are left alone
-    assert (
-        '<abbr title="not in work">NEETs</abbr> (not in work) <!-- NEET --> and FTEs'
-    ) in str(first)
+    neets = '<abbr title="not in work">NEETs</abbr> (not in work) <!-- NEET --> and FTEs'
+    assert neets in str(first)
     assert first.svg.get_text() == "FTE" and first.pre.get_text() == "FTE = 1"
     # each section marks its first use again, without writing it out twice
     assert str(second.p) == '<p>Again <abbr title="full-time equivalent">FTE</abbr>, then FTE.</p>'
@@ -678,3 +679,231 @@ def test_report_lists_the_abbreviations_it_uses() -> None:
         "Sickness absence per person (FTE, full-time equivalent) and a GCSE "
         "(General Certificate of Secondary Education)."
     )
+
+
+# --- the HTML scanner's fast path ---------------------------------------------------------
+# assemble._Scanner reads simple markup (most of an inline chart) with regular expressions
+# instead of html.parser, and mark_abbreviations skims over a simple chart's content. The
+# report must be byte for byte what html.parser alone gives: these tests compare with the
+# fast path turned off, and fail if the two ever diverge.
+
+# A chart shaped like matplotlib's: a clip path and a marker used by url(#...) and xlink:href.
+MPL_SVG = (
+    '<svg role="img" aria-label="Bar chart of GCSE results" '
+    'xmlns:xlink="http://www.w3.org/1999/xlink" width="432pt" height="187.2pt" '
+    'viewBox="0 0 432 187.2" xmlns="http://www.w3.org/2000/svg" version="1.1">\n'
+    '<defs><style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>'
+    '<path id="m1a2b3c" d="M 0 0 L 0 3.5 " style="stroke: #0b0c0c; stroke-width: 0.8"/></defs>'
+    '<g><g><path d="M 0 187.2 L 432 187.2 L 432 0 z " style="fill: #ffffff"/></g>\n'
+    '<g clip-path="url(#chart-p1)"><path d="M 61.28 131.8 L 61.28 3.0 " '
+    'style="fill: none; stroke: #dddddd; stroke-width: 0.8"/></g>'
+    '<g><use xlink:href="#m1a2b3c" x="54.39" y="154.3" style="stroke: #0b0c0c"/></g>'
+    "<g><text style=\"font-size: 9px; font-family: 'DejaVu Sans', Verdana, sans-serif\" "
+    'transform="translate(42.1 181.1)">GCSE &amp; FTE</text></g></g>\n'
+    '<defs><clipPath id="chart-p1"><rect x="36.25" y="23.7" width="392.7" height="130.6"/>'
+    "</clipPath></defs></svg>"
+)
+
+
+def charts_notebook(title: str, *fragments: str) -> nbformat.NotebookNode:
+    return new_notebook(
+        cells=[
+            new_markdown_cell(f"# {title}\n\nThe GCSE results."),
+            new_code_cell("sc.charts()", outputs=[html_output(f) for f in fragments]),
+        ]
+    )
+
+
+def both_paths(monkeypatch: pytest.MonkeyPatch, run: Any) -> Any:
+    """``run()`` with the fast path and then with html.parser alone (as before the fast
+    path); the two must give the same result or the same error."""
+
+    def outcome() -> Any:
+        try:
+            return run()
+        except InputError as error:
+            return error
+
+    fast = outcome()
+    with monkeypatch.context() as m:
+        m.setattr(assemble, "_fast_path_agrees", lambda: False)
+        slow = outcome()
+    if isinstance(fast, InputError):
+        assert isinstance(slow, InputError) and str(slow) == str(fast)
+    else:
+        assert fast == slow
+    return fast
+
+
+def test_fast_path_checks_itself_against_html_parser() -> None:
+    assert assemble._fast_path_agrees()
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        MPL_SVG,
+        MPL_SVG.upper(),
+        HEADLINE + SVG_CHART,
+        '<P ID="a&amp;b"\tclass="x"\n>1 &lt; 2 &copy; &#39;</P ><br/><hr /><img alt="">',
+        "<svg><!-- <g id='x'> --><![CDATA[</svg>]]><g a=b c='d' e/></svg>< p><3</>",
+        '<svg><style>a &amp; b</style><title>x<y</title><g x="</svg>"/></svg></svg>',
+        "<script>var s = '<svg><g id=\"x\">';</script><svg><script>if (a < b) {}</script></svg>",
+        "<textarea>GCSE</textarea><style>p{}</style><xmp><b></xmp><p",
+    ],
+)
+def test_fast_path_reads_exactly_as_html_parser(source: str) -> None:
+    slow = assemble._scan(source, fast=False)
+    fast = assemble._scan(source, fast=True)
+    names = ("id", "style", "class", "href", "xlink:href", "src", "data-toc", "x")
+    for got, want in zip(fast, slow, strict=True):  # attributes are read only when asked
+        if isinstance(want, assemble._Tag):
+            assert [got.attr(n) for n in names] == [want.attr(n) for n in names]
+    assert fast == slow
+    tags: list[Any] = []
+    for ev in assemble._scan(source, fast=True, skim=True):
+        if isinstance(ev, assemble._Skipped):
+            tags.extend(assemble._skipped_tags(source, ev))
+        else:
+            tags.append(ev)
+    assert tags == [ev for ev in slow if isinstance(ev, assemble._Tag)]
+
+
+def test_colliding_ids_in_identical_charts_are_renamed_and_references_follow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    notebooks = [
+        ("overview", charts_notebook("Overview", MPL_SVG, MPL_SVG)),
+        ("workforce", charts_notebook("Workforce", MPL_SVG)),
+    ]
+    out = both_paths(monkeypatch, lambda: build(notebooks=notebooks))
+    soup = BeautifulSoup(out, "html.parser")
+    charts = soup.find_all("svg")
+    assert len(charts) == 3
+    for chart, suffix in zip(charts, ["", "-2", "-3"], strict=True):
+        assert chart.find("clippath")["id"] == f"chart-p1{suffix}"
+        assert chart.find("g", attrs={"clip-path": True})["clip-path"] == f"url(#chart-p1{suffix})"
+        assert chart.find("path", id=True)["id"] == f"m1a2b3c{suffix}"
+        assert chart.find("use")["xlink:href"] == f"#m1a2b3c{suffix}"
+        assert "xmlns" not in chart.attrs and "xmlns:xlink" not in chart.attrs
+    # everything else in the chart is kept byte for byte
+    first = MPL_SVG.replace(' xmlns:xlink="http://www.w3.org/1999/xlink"', "").replace(
+        ' xmlns="http://www.w3.org/2000/svg"', ""
+    )
+    assert first in out
+    assert first.replace("chart-p1", "chart-p1-3").replace("m1a2b3c", "m1a2b3c-3") in out
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ('xlink:href="#m1a2b3c"', 'xlink:href="https://example.org/sprite.svg#m"'),
+        ('xlink:href="#m1a2b3c"', 'xlink:href="https:&#47;&#47;example.org/sprite.svg#m"'),
+        ('style="fill: #ffffff"', 'style="fill: url(//example.org/p.svg#g)"'),
+        ('style="fill: #ffffff"', 'style="fill: url(&quot;http://example.org/a.png&quot;)"'),
+        ('style="fill: #ffffff"', "style=\"@import 'more.css'\""),
+        ("*{stroke-linejoin: round", "*{background: url(https://example.org/a.png)"),
+        ("*{stroke-linejoin: round", "@import 'more.css'; *{stroke-linejoin: round"),
+        ('<g><use xlink:href="#m1a2b3c"', '<g><image href="https://example.org/a.png"/><use'),
+    ],
+)
+def test_external_resources_inside_charts_are_refused(
+    monkeypatch: pytest.MonkeyPatch, old: str, new: str
+) -> None:
+    assert old in MPL_SVG
+    chart = MPL_SVG.replace(old, new)
+    notebooks = [("overview", charts_notebook("Overview", chart))]
+    error = both_paths(monkeypatch, lambda: build(notebooks=notebooks))
+    assert isinstance(error, InputError)
+    assert "outside the report" in str(error)
+
+
+def test_abbreviations_next_to_charts_are_marked_but_not_inside(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    words = {
+        "FTE": "full-time equivalent",
+        "GCSE": "General Certificate of Secondary Education",
+        "GVA": "gross value added",
+        "HR": "human resources",
+    }
+    stray_pre = MPL_SVG.replace("<defs>", "<defs></pre>", 1).replace("GCSE &amp; FTE", "HR")
+    stray_main = MPL_SVG.replace("<defs>", "<defs></main>", 1)
+    doc = (
+        "<!DOCTYPE html><html><body><main><section>"
+        f"<p>Results by GCSE</p>{MPL_SVG}<p>FTE and GCSE.</p>"
+        f"<pre>{stray_pre}FTE</pre>"
+        f"<section>{stray_main}<p>GVA</p></section></section></main></body></html>"
+    )
+    # each chart is skimmed over in one step; the two odd ones are then read tag by tag
+    skipped = [ev for ev in assemble._scan(doc, skim=True) if isinstance(ev, assemble._Skipped)]
+    assert len(skipped) == 3
+    out, used = both_paths(monkeypatch, lambda: mark_abbreviations(doc, words))
+    assert used == ["FTE", "GCSE", "GVA", "HR"]
+    assert out.startswith(
+        "<!DOCTYPE html><html><body><main><section><p>Results by "
+        '<abbr title="General Certificate of Secondary Education">GCSE</abbr> '
+        f"(General Certificate of Secondary Education)</p>{MPL_SVG}"
+        '<p><abbr title="full-time equivalent">FTE</abbr> (full-time equivalent) and GCSE.</p>'
+        "<pre>"
+    )
+    # html.parser reads the stray </pre> as the end of the <pre> left alone, so the rest of
+    # that chart is read as text; the stray </main> ends the main text (no more spelling out)
+    assert ">HR</text>" not in out
+    assert '><abbr title="human resources">HR</abbr> (human resources)</text>' in out
+    assert out.endswith(
+        f'<section>{stray_main}<p><abbr title="gross value added">GVA</abbr></p>'
+        "</section></section></main></body></html>"
+    )
+
+
+UNUSUAL_CHARTS = {
+    "comment": MPL_SVG.replace("<defs>", "<defs><!-- GCSE -->", 1),
+    "comment with tags": MPL_SVG.replace("<defs>", '<defs><!-- <g id="chart-p1"> </svg> -->', 1),
+    "cdata": MPL_SVG.replace("<defs>", "<defs><![CDATA[ </svg> GCSE ]]>", 1),
+    "nested": MPL_SVG.replace("<defs>", '<defs><svg><g id="chart-p1"/><text>GCSE</text></svg>', 1),
+    "single quotes": MPL_SVG.replace('<rect x="36.25"', "<rect x='36.25'"),
+    "unquoted": MPL_SVG.replace('<g clip-path="url(#chart-p1)">', "<g clip-path=url(#chart-p1)>"),
+    "end in style": MPL_SVG.replace("*{stroke-linejoin", "/* </svg> */ *{stroke-linejoin"),
+    "script": MPL_SVG.replace("<defs>", "<defs><script>if (a < b) {}</script>", 1),
+}
+
+
+@pytest.mark.parametrize("name", list(UNUSUAL_CHARTS))
+def test_unusual_charts_take_the_slow_path_with_the_same_result(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    chart = UNUSUAL_CHARTS[name]
+    # not skimmed over: html.parser reads (at least) the unusual part; a nested chart is
+    # skimmed up to its end, but then read again tag by tag, as it changes what is left alone
+    events = assemble._scan(chart, skim=True)
+    skipped = [ev for ev in events if isinstance(ev, assemble._Skipped)]
+    if name == "nested":
+        assert len(skipped) == 1 and "svg" in skipped[0].names
+    else:
+        assert not skipped
+    notebooks = [
+        ("overview", charts_notebook("Overview", MPL_SVG, chart)),
+        ("workforce", charts_notebook("Workforce", chart)),
+    ]
+    out = both_paths(monkeypatch, lambda: build(notebooks=notebooks))
+    assert out.count("<svg") == 3 + (name == "nested") * 2
+    soup = BeautifulSoup(out, "html.parser")
+    assert [p.get_text() for p in soup.find_all("p") if "GCSE" in p.get_text()][:2] == [
+        "The GCSE (General Certificate of Secondary Education) results.",
+        "The GCSE results.",
+    ]
+
+
+def test_script_text_holding_svg_is_not_a_chart(monkeypatch: pytest.MonkeyPatch) -> None:
+    fragment = (
+        '<p id="chart-p1">GCSE</p><script>var s = "<svg><g id=\'chart-p1\'></g></svg>";</script>'
+        + MPL_SVG
+    )
+    out = both_paths(
+        monkeypatch,
+        lambda: build(notebooks=[("overview", charts_notebook("Overview", fragment))]),
+    )
+    assert "<script" not in out and "var s" not in out
+    # the id in the script text was never claimed: the chart's clip path is the second
+    assert '<clipPath id="chart-p1-2">' in out and "url(#chart-p1-2)" in out
