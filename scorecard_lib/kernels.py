@@ -184,6 +184,8 @@ def serve(path: str, prelude: str = "", preload: Sequence[str] = PRELOAD) -> Non
         while children and time.monotonic() < deadline:
             _reap(children)
             time.sleep(0.01)
+        # the folder Zygote.start made for the socket, also when the build was killed
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
 
 
 def _reap(children: dict[int, socket.socket]) -> None:
