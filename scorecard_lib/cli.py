@@ -291,10 +291,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             print(f"The version it replaced is kept in {_shown(result.previous)}")
         print(f"Report written to {_shown(result.report)}")
         print(f"Manifest written to {_shown(result.manifest)}")
+        print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
     if built.pdf is not None:
         print(f"PDF written to {_shown(built.pdf)}")
-    if result is not None and not built.up_to_date and not result.unchanged:
-        print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
     return 0
 
 

@@ -46,8 +46,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-#: Environment variable that tells a worker's kernel managers where the zygote listens.
-ZYGOTE_ENV = "SCORECARD_KERNEL_ZYGOTE"
 #: What the zygote imports before it forks: the kernel itself with what it imports while it
 #: starts (its debugger, IPython's, the history database), and what every section notebook
 #: imports (pandas, matplotlib, pandera and the library).
@@ -341,23 +339,21 @@ def _ask_zygote(path: str, argv: list[str], env: dict[str, str], cwd: str) -> _F
     return _ForkedProcess(pid, conn)
 
 
-def kernel_manager_class(path: str | None = None) -> type:
-    """An ``AsyncKernelManager`` whose kernels are forked by the zygote listening at ``path``
-    (default: the ``SCORECARD_KERNEL_ZYGOTE`` environment variable). A kernel that cannot be
-    forked is launched the ordinary way."""
+def kernel_manager_class(path: str) -> type:
+    """An ``AsyncKernelManager`` whose kernels are forked by the zygote listening at ``path``.
+    A kernel that cannot be forked is launched the ordinary way."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_client.provisioning import LocalProvisioner
     from traitlets import default
 
     class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
         async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-            where = path or os.environ.get(ZYGOTE_ENV)
-            if not where or not forkable(cmd):
+            if not forkable(cmd):
                 return await super().launch_kernel(cmd, **kwargs)
             env = dict(kwargs.get("env") or os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())
             try:
-                process = _ask_zygote(where, list(cmd[3:]), env, cwd)
+                process = _ask_zygote(path, list(cmd[3:]), env, cwd)
             except Exception:  # the zygote is gone or never came: start the ordinary way
                 return await super().launch_kernel(cmd, **kwargs)
             self.process = process

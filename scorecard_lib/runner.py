@@ -132,9 +132,8 @@ class SectionsFailed(ExecutionError):
         return "\n".join(lines)
 
 
-def _data_parameter(data: Path) -> str:
-    """The ``data_dir`` notebook parameter (see the module docstring)."""
-    return data_parameter(data)
+#: The ``data_dir`` notebook parameter (see the module docstring).
+_data_parameter = data_parameter
 
 
 def rerun_command(quarter: Quarter, data_parameter: str) -> str:
