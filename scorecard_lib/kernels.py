@@ -124,14 +124,18 @@ def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
     return data
 
 
-def serve(path: str, prelude: str = "", preload: Sequence[str] = PRELOAD) -> None:
+def serve(
+    path: str, prelude: str = "", preload: Sequence[str] = PRELOAD, parent: int | None = None
+) -> None:
     """The zygote: import ``preload`` and run ``prelude`` (Python code; an error in it is
     ignored), then fork a kernel per request on the socket ``path``; tell each requester the
-    kernel's pid, then its exit status. Leaves when the process that started it is gone,
-    killing any kernel still running."""
+    kernel's pid, then its exit status. Leaves when the process that started it (``parent``,
+    by default our parent now) is gone, killing any kernel still running; leaves at once if
+    it is gone before the imports are done."""
     import importlib
     import io
 
+    parent = os.getppid() if parent is None else parent
     # Importing the debugger warns on stderr that Python's frozen modules may hide breakpoints;
     # a kernel started the ordinary way prints that into its own captured output, unseen.
     with contextlib.redirect_stderr(io.StringIO()):
@@ -141,7 +145,9 @@ def serve(path: str, prelude: str = "", preload: Sequence[str] = PRELOAD) -> Non
         with contextlib.suppress(Exception):  # the kernel does the work itself instead
             exec(compile(prelude, "<prelude>", "exec"), {"__name__": "__prelude__"})
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, not for us
-    parent = os.getppid()
+    if os.getppid() != parent:  # the build is over already (killed while we imported)
+        shutil.rmtree(Path(path).parent, ignore_errors=True)
+        return
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + ".tmp")
     listener.listen(64)
@@ -218,7 +224,7 @@ class Zygote:
         folder = Path(tempfile.mkdtemp(prefix="scorecard-kernels-"))
         path = str(folder / "zygote.sock")
         process = subprocess.Popen(
-            [sys.executable, "-m", "scorecard_lib.kernels", path, prelude],
+            [sys.executable, "-m", "scorecard_lib.kernels", path, prelude, str(os.getpid())],
             env=dict(env),
             cwd=None if cwd is None else str(cwd),
             stdin=subprocess.DEVNULL,
@@ -461,7 +467,11 @@ def ready_client_class() -> type:
     return ReadyClient
 
 
-if __name__ == "__main__":  # python -m scorecard_lib.kernels SOCKET [PRELUDE]
-    serve(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "")
+if __name__ == "__main__":  # python -m scorecard_lib.kernels SOCKET [PRELUDE [PARENT_PID]]
+    serve(
+        sys.argv[1],
+        sys.argv[2] if len(sys.argv) > 2 else "",
+        parent=int(sys.argv[3]) if len(sys.argv) > 3 else None,
+    )
     sys.stdout.flush()
     os._exit(0)  # nothing to tear down: skip unloading pandas and matplotlib

@@ -182,6 +182,28 @@ def test_close_stops_the_zygote_and_leaves_no_kernel_behind() -> None:
         assert _wait_gone(started), f"left running after close at {wait} s"
 
 
+def test_a_zygote_whose_build_is_gone_before_it_listens_leaves(tmp_path: Path) -> None:
+    """A build killed while its zygote was still importing must not leave the zygote waiting
+    for a parent it will never see leave (it would be adopted by init and run for ever)."""
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    folder = tmp_path / "sock"
+    folder.mkdir()
+    zygote = subprocess.Popen(
+        [sys.executable, "-m", "scorecard_lib.kernels", str(folder / "z.sock"), "", str(gone.pid)],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **KERNEL_ENV},
+    )
+    try:
+        assert zygote.wait(timeout=60) == 0
+    finally:
+        if zygote.poll() is None:
+            zygote.kill()
+    assert not folder.exists()
+
+
 def test_only_this_interpreters_ipykernel_is_forked() -> None:
     assert kernels.forkable([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"])
     assert not kernels.forkable(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "x"])
