@@ -368,9 +368,11 @@ def _start_warm_kernel(cwd: str | None, prelude: str, attempts: int) -> bool:
     """Worker task: launch a kernel for this worker's next job and send it ``prelude`` to run
     silently, without waiting for either: the worker is free again at once (so the pool gives
     it the next job rather than starting another worker), and the kernel gets ready meanwhile.
-    False if this worker has a kernel already or none could be launched. (``attempts`` is not
-    needed here: a kernel that lost the race for a port is found dead by the job, which then
-    starts its own, with the usual retries.)"""
+    With a zygote (``_ZYGOTE``) the kernel is forked from it (the prelude ran there) as soon
+    as it listens, while the caller is still checking the inputs. False if this worker has a
+    kernel already or none could be launched. (``attempts`` is not needed here: a kernel that
+    lost the race for a port is found dead by the job, which then starts its own, with the
+    usual retries.)"""
     if _WARM:
         return False
     if _BARRIER is not None:
@@ -384,8 +386,16 @@ def _start_warm_kernel(cwd: str | None, prelude: str, attempts: int) -> bool:
     if cwd is not None:
         os.chdir(cwd)  # the kernel inherits it, as it would from _run_job
 
+    manager = _forked_manager_class()
+    if manager is not None:
+        # The fork waits for the zygote to listen: import what the job needs meanwhile, so
+        # that the worker is idle, ready for its job, as soon as the kernel is launched.
+        _register_engine()  # imports papermill and nbclient
+    else:
+        manager = AsyncKernelManager
+
     async def launch() -> tuple[Any, Any]:
-        km = AsyncKernelManager(kernel_name="python3")
+        km = manager(kernel_name="python3")
         await km.start_kernel(extra_arguments=[*KERNEL_ARGUMENTS, *_NBCLIENT_ARGUMENTS])
         kc = km.client()
         kc.start_channels()
@@ -400,8 +410,8 @@ def _start_warm_kernel(cwd: str | None, prelude: str, attempts: int) -> bool:
     _WARM.update(km=km, kc=kc, cwd=cwd)
     # a worker leaves when its pool is shut down: its unused kernel goes with it
     multiprocessing.util.Finalize(None, _discard_warm_kernel, exitpriority=10)
-    import papermill  # noqa: F401  (the job needs it; import it while the kernel starts)
-
+    if manager is AsyncKernelManager:
+        _register_engine()  # the job needs papermill: import it while the kernel starts
     return True
 
 
@@ -453,20 +463,6 @@ def _forked_manager_class() -> Any:
 
         _MANAGER_CLASS = kernel_manager_class(_ZYGOTE)
     return _MANAGER_CLASS
-
-
-def _prepare_worker() -> bool:
-    """Worker task (a pool started ahead with forked kernels): import what a job needs while
-    the caller gets the jobs ready."""
-    if _BARRIER is not None:
-        with contextlib.suppress(Exception):  # see _start_warm_kernel
-            _BARRIER.wait(timeout=30)
-    import papermill  # noqa: F401
-    from nbclient import NotebookClient  # noqa: F401
-
-    _forked_manager_class()
-    _register_engine()
-    return True
 
 
 def _worker_init(barrier: Any = None, zygote: str | None = None) -> None:
@@ -557,28 +553,25 @@ class PapermillExecutor:
         prelude: str = "",
     ) -> None:
         """Start ``kernels`` workers (default: all ``max_workers``) now, while the caller gets
-        the jobs ready; the next :meth:`run` uses them and starts any more it needs. With forked
-        kernels the zygote starts too, imports ipykernel and the library and runs ``prelude``,
-        and each worker imports papermill. Otherwise each of those workers starts a kernel, in
-        working directory ``cwd``, that runs ``prelude`` silently. Optional: :meth:`run`
-        starts what it needs. Call :meth:`close` when :meth:`run` may not come."""
+        the jobs ready; the next :meth:`run` uses them and starts any more it needs. Each of
+        those workers launches a kernel for its first job, in working directory ``cwd``
+        (:func:`_start_warm_kernel`). With forked kernels the zygote starts too, imports
+        ipykernel and the library and runs ``prelude``; each worker imports papermill and has
+        a kernel forked as soon as the zygote listens. Otherwise each kernel runs ``prelude``
+        silently. Optional: :meth:`run` starts what it needs. Call :meth:`close` when
+        :meth:`run` may not come."""
         if self._pool is not None:
             return
         self._pool_size = max(1, max_workers or os.cpu_count() or 1)
         count = self._pool_size if kernels is None else max(0, min(kernels, self._pool_size))
         zygote = self._start_zygote(cwd, prelude)
-        if zygote is not None:
-            # only ``count`` workers now (the pool starts more when more jobs come)
-            self._pool = self._new_pool(self._pool_size, count, zygote)
-            for _ in range(count):
-                self._pool.submit(_prepare_worker)
-            return
-        self._pool = self._new_pool(self._pool_size, count)
+        # only ``count`` workers now (the pool starts more when more jobs come)
+        self._pool = self._new_pool(self._pool_size, count, zygote)
         for _ in range(count):
             self._pool.submit(
                 _start_warm_kernel,
                 None if cwd is None else str(cwd),
-                prelude,
+                "" if zygote is not None else prelude,  # a forked kernel has run it already
                 self.kernel_start_attempts,
             )
 
