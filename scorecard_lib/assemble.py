@@ -66,6 +66,7 @@ every path with html.parser alone.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import logging
 import re
@@ -996,12 +997,23 @@ def _cell_outputs(cell: Mapping[str, Any], state: _SectionState) -> list[tuple[s
     return pieces
 
 
-def _highlight(source: str, language: str) -> str:
+@functools.lru_cache(maxsize=16)
+def _lexer(language: str) -> Any:
+    """One lexer per language for the whole report (finding and building one is most of the
+    cost of highlighting a short cell; a lexer keeps no state between calls)."""
     try:
-        lexer = get_lexer_by_name(language or "python", stripnl=False, ensurenl=False)
+        return get_lexer_by_name(language or "python", stripnl=False, ensurenl=False)
     except ClassNotFound:
-        lexer = get_lexer_by_name("text", stripnl=False, ensurenl=False)
-    spans = highlight(source, lexer, HtmlFormatter(nowrap=True))
+        return get_lexer_by_name("text", stripnl=False, ensurenl=False)
+
+
+@functools.lru_cache(maxsize=1)
+def _formatter() -> Any:
+    return HtmlFormatter(nowrap=True)
+
+
+def _highlight(source: str, language: str) -> str:
+    spans = highlight(source, _lexer(language), _formatter())
     return f'<pre class="code-source"><code>{spans.rstrip()}</code></pre>'
 
 
