@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .executors import EventCallback, PapermillExecutor
-from .paths import DATA_DIR, PROJECT_ROOT, data_parameter, resolve
+from .paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT, data_parameter, resolve
 from .quarters import Quarter, parse_quarter
 
 
@@ -38,16 +38,26 @@ class Built:
     pdf: Path | None = None
 
 
-def kernel_prelude(quarter: Quarter, data_dir: Path | None) -> str:
+def kernel_prelude(
+    quarter: Quarter, data_dir: Path | None, kept_in: Path | None = None, code: str = ""
+) -> str:
     """What runs before any notebook, in the zygote or in a kernel started ahead: the imports
     every section notebook begins with, and its inputs read once (``remember_inputs``; used
-    by a kernel only if no input file changed since)."""
+    by a kernel only if no input file changed since). With ``kept_in`` (the cache folder),
+    charts drawn and tables validated are kept there between builds (``kept.py``), for the
+    code whose fingerprint is ``code``."""
     data = data_parameter(resolve(data_dir, DATA_DIR).resolve())
-    return (
-        "import scorecard_lib.charts\n"
-        "from scorecard_lib.sections import remember_inputs\n"
-        f"remember_inputs({quarter.id!r}, {data!r})\n"
-    )
+    lines = ["import scorecard_lib.charts"]
+    if kept_in is not None:
+        lines += [
+            "from scorecard_lib.kept import use",
+            f"use({str(kept_in)!r}, {code!r})",
+        ]
+    lines += [
+        "from scorecard_lib.sections import remember_inputs",
+        f"remember_inputs({quarter.id!r}, {data!r})",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def build(
@@ -75,6 +85,13 @@ def build(
             return Built(q, report, up_to_date=True, pdf=_pdf(report) if pdf else None)
     if on_building is not None:
         on_building(q)
+    # Work kept between builds (kept.py) is named by the code as it is now, before anything
+    # that draws or validates has been imported.
+    from . import kept
+    from .manifest import source_sha256
+
+    kept_in = _cache_folder(out_dir) if cache else None
+    code = source_sha256() if cache else ""
     # With the cache, most rebuilds execute one section: one kernel is started ahead when
     # kernels are not forked; without it, one per worker.
     executor = PapermillExecutor()
@@ -82,11 +99,13 @@ def build(
         jobs,
         kernels=1 if cache else None,
         cwd=PROJECT_ROOT,
-        prelude=kernel_prelude(q, data_dir),
+        prelude=kernel_prelude(q, data_dir, kept_in, code),
     )
     try:
         from . import runner
 
+        if kept_in is not None:
+            kept.use(kept_in, code)
         result = runner.run_quarter(
             quarter,
             data_dir=data_dir,
@@ -100,6 +119,9 @@ def build(
         )
     finally:
         executor.close()
+        if kept_in is not None:
+            kept.stop_using()
+            kept.prune(kept_in)
     return Built(
         q,
         result.report,
@@ -107,6 +129,12 @@ def build(
         run=result,
         pdf=_pdf(result.report) if pdf else None,
     )
+
+
+def _cache_folder(out_dir: Path | None) -> Path:
+    from .cache import CACHE_DIR
+
+    return resolve(out_dir, OUTPUTS_DIR).resolve() / CACHE_DIR
 
 
 def _pdf(report: Path) -> Path:

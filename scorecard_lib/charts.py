@@ -41,16 +41,18 @@ so there is no base64 overhead. The costs, and what we do about them:
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import html
 import io
+import json
 import math
 import re
 import textwrap
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -65,6 +67,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from . import kept
 from .errors import InputError
 from .formatting import (
     NEUTRAL,
@@ -235,6 +238,87 @@ class Chart:
 
     def __repr__(self) -> str:
         return f"<Chart: {self.title}>"
+
+
+# --- charts kept between builds (kept.py) ----------------------------------------------------
+
+
+def _to_record(chart: Chart) -> dict[str, Any]:
+    data = chart.data
+    return {
+        "title": chart.title,
+        "alt": chart.alt,
+        "image": chart.image.decode("utf-8"),
+        "mime": chart.mime,
+        "numeric": list(chart.numeric),
+        "row_header": chart.row_header,
+        "columns": [str(c) for c in data.columns],
+        "dtypes": [str(t) for t in data.dtypes],
+        "values": [data[c].tolist() for c in data.columns],
+    }
+
+
+def _from_record(record: Mapping[str, Any]) -> Chart:
+    columns = list(record["columns"])
+    data = pd.DataFrame(
+        {
+            c: pd.Series(values, dtype=dtype)
+            for c, dtype, values in zip(columns, record["dtypes"], record["values"], strict=True)
+        },
+        columns=columns,
+    )
+    return Chart(
+        title=str(record["title"]),
+        alt=str(record["alt"]),
+        image=str(record["image"]).encode("utf-8"),
+        mime=str(record["mime"]),
+        data=data,
+        numeric=tuple(record["numeric"]),
+        row_header=record["row_header"],
+    )
+
+
+def _same(a: Chart, b: Chart) -> bool:
+    """Whether ``b`` displays exactly as ``a`` and carries the same table."""
+    return (
+        a._repr_html_() == b._repr_html_()
+        and list(a.data.columns) == list(b.data.columns)
+        and list(a.data.dtypes) == list(b.data.dtypes)
+        and a.data.equals(b.data)
+        and (a.title, a.alt, a.image, a.mime, a.numeric, a.row_header)
+        == (b.title, b.alt, b.image, b.mime, b.numeric, b.row_header)
+    )
+
+
+_F = TypeVar("_F", bound=Callable[..., Chart])
+
+
+def _kept(fn: _F) -> _F:
+    """Take a chart from the store of kept work when it is on and holds this very call;
+    otherwise draw it, and keep it if it reads back exactly (see ``kept.py``)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Chart:
+        store = kept.active()
+        key = store.key(f"chart {fn.__name__}", args, kwargs) if store is not None else None
+        if store is None or key is None:
+            return fn(*args, **kwargs)
+        record = store.chart(key)
+        if record is not None:
+            try:
+                return _from_record(record)
+            except Exception:  # a record this code cannot read: draw instead
+                pass
+        chart = fn(*args, **kwargs)
+        try:
+            record = json.loads(json.dumps(_to_record(chart)))
+            if _same(chart, _from_record(record)):
+                store.keep_chart(key, record)
+        except Exception:  # a chart the JSON cannot carry exactly is simply not kept
+            pass
+        return chart
+
+    return wrapper  # type: ignore[return-value]
 
 
 # --- drawing helpers --------------------------------------------------------------------
@@ -467,6 +551,7 @@ def _count(value: Any, what: str) -> int:
     return int(number)
 
 
+@_kept
 def rag_counts_chart(counts: Mapping[str, int], quarter_prose: str) -> Chart:
     """Horizontal bars: how many indicators have each rating, in ``RATINGS`` order."""
     totals = dict.fromkeys(RATINGS, 0)
@@ -497,6 +582,7 @@ def rag_counts_chart(counts: Mapping[str, int], quarter_prose: str) -> Chart:
         return _chart(fig, "ratings", title, alt, data, ["Indicators"], "Rating")
 
 
+@_kept
 def rag_by_theme_chart(df: pd.DataFrame, quarter_prose: str) -> Chart:
     """Stacked horizontal bars: for each Corporate Plan theme, its indicators by rating.
 
@@ -592,6 +678,7 @@ def rag_by_theme_chart(df: pd.DataFrame, quarter_prose: str) -> Chart:
         return _chart(fig, "themes", title, alt, data, [*RATINGS, "Total"], "Theme")
 
 
+@_kept
 def trend_chart(history: pd.DataFrame, meta: Mapping[str, Any]) -> Chart:
     """An indicator over recent quarters: value, target and benchmark, oldest quarter first.
 
@@ -760,6 +847,7 @@ def _trend_alt(
     return " ".join(out)
 
 
+@_kept
 def breakdown_chart(
     df: pd.DataFrame, meta: Mapping[str, Any], title: str, *, target: float | None = None
 ) -> Chart:
@@ -877,6 +965,7 @@ def _breakdown_alt(
     return " ".join(out)
 
 
+@_kept
 def risk_heatmap(
     risks: pd.DataFrame, title: str, *, red_from: int = 15, amber_from: int = 5
 ) -> Chart:

@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import schemas
+from . import kept, schemas
 from .errors import InputError, Problem, QuarterError, ValidationError
 from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
 from .quarters import EXAMPLE, Quarter, parse_quarter
@@ -388,15 +388,39 @@ def _table(
     problems: list[Problem],
     *,
     required: bool = True,
+    passed: list[str] | None = None,
 ) -> pd.DataFrame | None:
-    raw = _read_csv(path, data_dir, problems, required=required, columns=tuple(spec.schema.columns))
+    raw = _read_csv(path, data_dir, problems, required=required, columns=spec.columns)
     if raw is None:
         return None
     name = shown(path, data_dir)
     df, found = schemas.clean_frame(raw, spec, name)
-    found += schemas.validate_frame(df, spec, name, already=found)
+    found += _validated(df, spec, name, found, passed)
     problems.extend(found)
     return df
+
+
+def _validated(
+    df: pd.DataFrame,
+    spec: schemas.TableSpec,
+    name: str,
+    found: list[Problem],
+    passed: list[str] | None,
+) -> list[Problem]:
+    """The schema's problems with ``df``. With the store of kept work on (``kept.py``: only in
+    ``scorecard run`` with its cache), a table that passed before, with the very same cells,
+    schema and code, is not validated again. The key of a table that passes now is added to
+    ``passed``; the caller keeps them only if every input passed."""
+    store = kept.active()
+    key = None
+    if store is not None and not found:
+        key = store.key("validation", schemas.spec_name(spec), df)
+        if key is not None and store.passed(key):
+            return []
+    more = schemas.validate_frame(df, spec, name, already=found)
+    if key is not None and not more and passed is not None:
+        passed.append(key)
+    return more
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -647,10 +671,11 @@ def load_inputs(
     root = _data_folder_exists(data_dir)
     q = check_quarter(quarter, root)
     problems: list[Problem] = []
+    passed: list[str] = []  # tables validated now without a problem (kept.py)
     params = _params(q, root, _params_dir(data_dir, params_dir), problems)
     settings = _settings(root, problems)
 
-    catalogue = _table(root / CATALOGUE_FILE, schemas.CATALOGUE, root, problems)
+    catalogue = _table(root / CATALOGUE_FILE, schemas.CATALOGUE, root, problems, passed=passed)
     if catalogue is None or not set(_CATALOGUE_KEYS) <= set(catalogue.columns):
         # The other files are checked against the catalogue: that waits until it is readable.
         raise ValidationError(problems)
@@ -661,11 +686,18 @@ def load_inputs(
         if earlier > q:
             continue
         folder = root / earlier.id
-        vals = _table(folder / "values.csv", schemas.VALUES, root, problems)
+        vals = _table(folder / "values.csv", schemas.VALUES, root, problems, passed=passed)
         if vals is not None:
             _check_values(vals, catalogue, earlier, shown(folder / "values.csv", root), problems)
             values_parts.append(vals.assign(quarter=earlier.id))
-        risks = _table(folder / "risks.csv", schemas.RISKS, root, problems, required=earlier == q)
+        risks = _table(
+            folder / "risks.csv",
+            schemas.RISKS,
+            root,
+            problems,
+            required=earlier == q,
+            passed=passed,
+        )
         if risks is not None:
             risk_parts.append(risks.assign(quarter=earlier.id))
 
@@ -675,13 +707,15 @@ def load_inputs(
         commentary, catalogue, shown(folder / "commentary.yaml", root), problems, row_offset=None
     )
     breakdowns = _table(
-        folder / "breakdowns.csv", schemas.BREAKDOWNS, root, problems, required=False
+        folder / "breakdowns.csv", schemas.BREAKDOWNS, root, problems, required=False, passed=passed
     )
     if breakdowns is None:
         breakdowns = _empty(["indicator_id", "dimension", "category", "value"])
     else:
         _check_known_ids(breakdowns, catalogue, shown(folder / "breakdowns.csv", root), problems)
-    overrides = _table(folder / "overrides.csv", schemas.OVERRIDES, root, problems, required=False)
+    overrides = _table(
+        folder / "overrides.csv", schemas.OVERRIDES, root, problems, required=False, passed=passed
+    )
     if overrides is None:
         overrides = _empty(["indicator_id", "rating", "reason", "approved_by"])
     else:
@@ -689,10 +723,13 @@ def load_inputs(
 
     if problems:
         raise ValidationError(problems)
+    store = kept.active()
+    for key in passed if store is not None else ():
+        store.keep_pass(key)
     values = (
         pd.concat(values_parts, ignore_index=True)
         if values_parts
-        else _empty([*schemas.VALUES.schema.columns, "quarter"])
+        else _empty([*schemas.VALUES.columns, "quarter"])
     )
     for col in ("numerator", "denominator"):
         if col not in values.columns:

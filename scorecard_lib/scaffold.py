@@ -48,9 +48,9 @@ from .loading import (
 from .paths import DATA_DIR, PROJECT_ROOT, resolve
 from .quarters import Quarter, parse_quarter
 
-VALUES_COLUMNS: tuple[str, ...] = tuple(schemas.VALUES.schema.columns)
-RISK_COLUMNS: tuple[str, ...] = tuple(schemas.RISKS.schema.columns)
-BREAKDOWN_COLUMNS: tuple[str, ...] = tuple(schemas.BREAKDOWNS.schema.columns)
+VALUES_COLUMNS: tuple[str, ...] = schemas.VALUES.columns
+RISK_COLUMNS: tuple[str, ...] = schemas.RISKS.columns
+BREAKDOWN_COLUMNS: tuple[str, ...] = schemas.BREAKDOWNS.columns
 #: Columns of values.csv carried into a new quarter (the reference a figure is rated against).
 CARRIED_COLUMNS: tuple[str, ...] = ("target", "benchmark", "benchmark_label", "benchmark_date")
 _PERIOD = {"annual": 4, "biennial": 8}

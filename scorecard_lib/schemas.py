@@ -9,14 +9,27 @@ row 2.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from .errors import Problem
 from .quarters import parse_quarter
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
+
+
+def _pa() -> Any:
+    """pandera, imported when a schema is first needed: a rebuild whose tables all passed
+    before (``kept.py``) never validates, and need not pay the 0.1 s import."""
+    import pandera.pandas
+
+    return pandera.pandas
+
 
 UNITS = ("per_10000", "percent", "days", "count", "gbp", "years", "score")
 POLARITIES = ("higher_is_better", "lower_is_better")
@@ -38,71 +51,86 @@ def _is_quarter(value: object) -> bool:
 
 def _one_of(values: Iterable[str]) -> pa.Check:
     allowed = tuple(values)
-    return pa.Check.isin(allowed, error=f"must be one of: {', '.join(allowed)}")
+    return _pa().Check.isin(allowed, error=f"must be one of: {', '.join(allowed)}")
 
 
-_quarter_check = pa.Check(
-    lambda s: s.map(_is_quarter), element_wise=False, error="must be a quarter such as 2016-17-Q4"
-)
+def _quarter_check() -> pa.Check:
+    return _pa().Check(
+        lambda s: s.map(_is_quarter),
+        element_wise=False,
+        error="must be a quarter such as 2016-17-Q4",
+    )
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A tabular input: its schema, which columns are numbers, and what each column means
-    (used in messages that tell a person how to fix a problem)."""
+    """A tabular input: its columns (each with a function making its pandera column), options
+    for the whole table, which columns are numbers, and what each column means (used in
+    messages that tell a person how to fix a problem). The pandera schema is built when it is
+    first used."""
 
-    schema: pa.DataFrameSchema
+    fields: Mapping[str, Callable[[], pa.Column]]
     numeric: tuple[str, ...]
     help: Mapping[str, str]
+    options: Mapping[str, Any] = field(default_factory=lambda: {"strict": True})
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(self.fields)
+
+    @functools.cached_property
+    def schema(self) -> pa.DataFrameSchema:
+        return _pa().DataFrameSchema({k: make() for k, make in self.fields.items()}, **self.options)
 
 
 def _text(required: bool = True, checks: list[pa.Check] | None = None) -> pa.Column:
-    return pa.Column(str, checks=checks or [], nullable=not required, required=True)
+    return _pa().Column(str, checks=checks or [], nullable=not required, required=True)
 
 
 def _number(
     required: bool = True, checks: list[pa.Check] | None = None, optional_column: bool = False
 ) -> pa.Column:
-    return pa.Column(
+    return _pa().Column(
         float, checks=checks or [], nullable=not required, required=not optional_column
     )
 
 
-_1_to_5 = [
-    pa.Check(
-        lambda s: s.isin([1, 2, 3, 4, 5]) | s.isna(),
-        error="must be a whole number from 1 to 5",
-    )
-]
+def _1_to_5() -> list[pa.Check]:
+    return [
+        _pa().Check(
+            lambda s: s.isin([1, 2, 3, 4, 5]) | s.isna(),
+            error="must be a whole number from 1 to 5",
+        )
+    ]
+
 
 CATALOGUE = TableSpec(
-    schema=pa.DataFrameSchema(
-        {
-            "indicator_id": _text(
-                checks=[pa.Check(lambda s: ~s.duplicated(keep=False), error="must be unique")]
-            ),
-            "name": _text(),
-            "subject": _text(),
-            "theme": _text(),
-            "section": _text(checks=[_one_of(SECTIONS)]),
-            "unit": _text(checks=[_one_of(UNITS)]),
-            "unit_label": _text(required=False),
-            "decimals": _number(checks=[pa.Check.isin([0, 1, 2, 3], error="must be 0, 1, 2 or 3")]),
-            "polarity": _text(checks=[_one_of(POLARITIES)]),
-            "frequency": _text(checks=[_one_of(FREQUENCIES)]),
-            "rating_basis": _text(checks=[_one_of(BASES)]),
-            "tolerance_type": _text(required=False, checks=[_one_of(TOLERANCE_TYPES)]),
-            "tolerance": _number(
-                required=False, checks=[pa.Check.ge(0, error="must be 0 or more")]
-            ),
-            "owner": _text(),
-            "source": _text(),
-            "first_quarter": _text(checks=[_quarter_check]),
-            "last_quarter": _text(required=False, checks=[_quarter_check]),
-            "description": _text(required=False),
-        },
-        strict=True,
-    ),
+    fields={
+        "indicator_id": lambda: _text(
+            checks=[_pa().Check(lambda s: ~s.duplicated(keep=False), error="must be unique")]
+        ),
+        "name": lambda: _text(),
+        "subject": lambda: _text(),
+        "theme": lambda: _text(),
+        "section": lambda: _text(checks=[_one_of(SECTIONS)]),
+        "unit": lambda: _text(checks=[_one_of(UNITS)]),
+        "unit_label": lambda: _text(required=False),
+        "decimals": lambda: _number(
+            checks=[_pa().Check.isin([0, 1, 2, 3], error="must be 0, 1, 2 or 3")]
+        ),
+        "polarity": lambda: _text(checks=[_one_of(POLARITIES)]),
+        "frequency": lambda: _text(checks=[_one_of(FREQUENCIES)]),
+        "rating_basis": lambda: _text(checks=[_one_of(BASES)]),
+        "tolerance_type": lambda: _text(required=False, checks=[_one_of(TOLERANCE_TYPES)]),
+        "tolerance": lambda: _number(
+            required=False, checks=[_pa().Check.ge(0, error="must be 0 or more")]
+        ),
+        "owner": lambda: _text(),
+        "source": lambda: _text(),
+        "first_quarter": lambda: _text(checks=[_quarter_check()]),
+        "last_quarter": lambda: _text(required=False, checks=[_quarter_check()]),
+        "description": lambda: _text(required=False),
+    },
     numeric=("decimals", "tolerance"),
     help={
         "tolerance": "write a number of 0 or more (percent for 'relative', the indicator's unit "
@@ -112,66 +140,60 @@ CATALOGUE = TableSpec(
 )
 
 VALUES = TableSpec(
-    schema=pa.DataFrameSchema(
-        {
-            "indicator_id": _text(
-                checks=[
-                    pa.Check(
-                        lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
-                    )
-                ]
-            ),
-            "value": _number(),
-            "numerator": _number(
-                required=False,
-                optional_column=True,
-                checks=[pa.Check.ge(0, error="must not be negative")],
-            ),
-            "denominator": _number(
-                required=False,
-                optional_column=True,
-                checks=[pa.Check.gt(0, error="must be more than 0")],
-            ),
-            "period_label": pa.Column(str, nullable=True, required=False),
-            "target": _number(required=False),
-            "benchmark": _number(required=False),
-            "benchmark_label": pa.Column(str, nullable=True, required=False),
-            "benchmark_date": pa.Column(str, nullable=True, required=False),
-            "data_quality": pa.Column(str, nullable=True, required=False),
-        },
-        strict=True,
-    ),
+    fields={
+        "indicator_id": lambda: _text(
+            checks=[
+                _pa().Check(
+                    lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
+                )
+            ]
+        ),
+        "value": lambda: _number(),
+        "numerator": lambda: _number(
+            required=False,
+            optional_column=True,
+            checks=[_pa().Check.ge(0, error="must not be negative")],
+        ),
+        "denominator": lambda: _number(
+            required=False,
+            optional_column=True,
+            checks=[_pa().Check.gt(0, error="must be more than 0")],
+        ),
+        "period_label": lambda: _pa().Column(str, nullable=True, required=False),
+        "target": lambda: _number(required=False),
+        "benchmark": lambda: _number(required=False),
+        "benchmark_label": lambda: _pa().Column(str, nullable=True, required=False),
+        "benchmark_date": lambda: _pa().Column(str, nullable=True, required=False),
+        "data_quality": lambda: _pa().Column(str, nullable=True, required=False),
+    },
     numeric=("value", "numerator", "denominator", "target", "benchmark"),
     help={"value": "write a plain number such as 66.3 (no units, % signs or commas)"},
 )
 
 RISKS = TableSpec(
-    schema=pa.DataFrameSchema(
-        {
-            "risk_id": _text(
-                checks=[
-                    pa.Check(
-                        lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
-                    )
-                ]
-            ),
-            "title": _text(),
-            "description": _text(required=False),
-            "owner": _text(),
-            "inherent_likelihood": _number(checks=_1_to_5),
-            "inherent_impact": _number(checks=_1_to_5),
-            "current_likelihood": _number(checks=_1_to_5),
-            "current_impact": _number(checks=_1_to_5),
-            "target_likelihood": _number(checks=_1_to_5),
-            "target_impact": _number(checks=_1_to_5),
-            "controls": _text(required=False),
-            "actions": _text(required=False),
-            "action_owner": _text(required=False),
-            "action_due": _text(required=False),
-            "status": _text(checks=[_one_of(RISK_STATUSES)]),
-        },
-        strict=True,
-    ),
+    fields={
+        "risk_id": lambda: _text(
+            checks=[
+                _pa().Check(
+                    lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
+                )
+            ]
+        ),
+        "title": lambda: _text(),
+        "description": lambda: _text(required=False),
+        "owner": lambda: _text(),
+        "inherent_likelihood": lambda: _number(checks=_1_to_5()),
+        "inherent_impact": lambda: _number(checks=_1_to_5()),
+        "current_likelihood": lambda: _number(checks=_1_to_5()),
+        "current_impact": lambda: _number(checks=_1_to_5()),
+        "target_likelihood": lambda: _number(checks=_1_to_5()),
+        "target_impact": lambda: _number(checks=_1_to_5()),
+        "controls": lambda: _text(required=False),
+        "actions": lambda: _text(required=False),
+        "action_owner": lambda: _text(required=False),
+        "action_due": lambda: _text(required=False),
+        "status": lambda: _text(checks=[_one_of(RISK_STATUSES)]),
+    },
     numeric=(
         "inherent_likelihood",
         "inherent_impact",
@@ -193,46 +215,37 @@ RISKS = TableSpec(
 )
 
 BREAKDOWNS = TableSpec(
-    schema=pa.DataFrameSchema(
-        {
-            "indicator_id": _text(),
-            "dimension": _text(),
-            "category": _text(),
-            "value": _number(),
-        },
-        strict=True,
-        unique=["indicator_id", "dimension", "category"],
-    ),
+    fields={
+        "indicator_id": lambda: _text(),
+        "dimension": lambda: _text(),
+        "category": lambda: _text(),
+        "value": lambda: _number(),
+    },
     numeric=("value",),
     help={},
+    options={"strict": True, "unique": ["indicator_id", "dimension", "category"]},
 )
 
 OVERRIDES = TableSpec(
-    schema=pa.DataFrameSchema(
-        {
-            "indicator_id": _text(
-                checks=[pa.Check(lambda s: ~s.duplicated(keep=False), error="appears twice")]
-            ),
-            "rating": _text(checks=[_one_of(OVERRIDE_RATINGS)]),
-            "reason": _text(),
-            "approved_by": _text(),
-        },
-        strict=True,
-    ),
+    fields={
+        "indicator_id": lambda: _text(
+            checks=[_pa().Check(lambda s: ~s.duplicated(keep=False), error="appears twice")]
+        ),
+        "rating": lambda: _text(checks=[_one_of(OVERRIDE_RATINGS)]),
+        "reason": lambda: _text(),
+        "approved_by": lambda: _text(),
+    },
     numeric=(),
     help={"reason": "write a sentence saying why the computed rating is overridden"},
 )
 
 COMMENTARY = TableSpec(
-    schema=pa.DataFrameSchema(
-        {
-            "indicator_id": _text(),
-            "commentary": _text(required=False),
-            "actions": pa.Column(object, nullable=True),
-            "author": _text(required=False),
-        },
-        strict=True,
-    ),
+    fields={
+        "indicator_id": lambda: _text(),
+        "commentary": lambda: _text(required=False),
+        "actions": lambda: _pa().Column(object, nullable=True),
+        "author": lambda: _text(required=False),
+    },
     numeric=(),
     help={},
 )
@@ -288,6 +301,14 @@ def clean_frame(
     return df, problems
 
 
+def spec_name(spec: TableSpec) -> str:
+    """The name this module gives ``spec`` (``"VALUES"``...)."""
+    for name, value in globals().items():
+        if value is spec:
+            return name
+    raise ValueError("not one of the table specs in scorecard_lib.schemas")
+
+
 def validate_frame(
     df: pd.DataFrame, spec: TableSpec, file: str, already: Iterable[Problem] = ()
 ) -> list[Problem]:
@@ -298,7 +319,7 @@ def validate_frame(
     """
     try:
         spec.schema.validate(df, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except _pa().errors.SchemaErrors as exc:
         reported = {(p.row, p.column) for p in already}
         return [
             p
@@ -324,7 +345,7 @@ def _problems_from(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[object, ...]] = set()
-    expected = list(spec.schema.columns)
+    expected = list(spec.columns)
     for case in cases.to_dict("records"):
         check = str(case.get("check"))
         column = case.get("column")
