@@ -200,3 +200,29 @@ def test_module_entry_point_and_no_pandas(tmp_path: Path) -> None:
         cwd=PROJECT_ROOT,
     )
     assert probe.stdout.strip() == "False", probe.stderr
+
+
+def test_the_command_leaves_at_once_with_everything_written(tmp_path: Path) -> None:
+    """``scorecard`` ends with ``os._exit`` (no interpreter teardown): its output, written to a
+    file (block-buffered, so flushed only at the end), must be complete, and its exit status
+    the command's."""
+    import tomllib
+
+    scripts = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert scripts["project"]["scripts"]["scorecard"] == "scorecard_lib.cli:console"
+    out = tmp_path / "out.txt"
+    cases = (
+        (["validate", "2016-17-Q4"], 0, "Parameters read from params/2016-17-Q4.yaml"),
+        (["validate", "2031-32-Q1"], 2, "There is no data for Quarter One 2031/32"),
+    )
+    for args, status, said in cases:
+        with open(out, "w", encoding="utf-8") as fh:
+            done = subprocess.run(
+                [sys.executable, "-m", "scorecard_lib.cli", *args],
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                cwd=PROJECT_ROOT,
+            )
+        assert done.returncode == status
+        text = out.read_text(encoding="utf-8")
+        assert said in text and text.endswith("\n"), text
