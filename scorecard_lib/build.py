@@ -8,7 +8,9 @@ pandas) so that a build in which nothing changed answers at once:
 2. otherwise the executor is started *before* the runner is imported: its workers start, and
    the kernels' zygote (``kernels.py``) imports ipykernel and the library and reads the
    quarter's inputs (``sections.remember_inputs``), while this process imports pandas and
-   validates the same inputs (no notebook runs before they pass);
+   validates the same inputs (no notebook runs before they pass). With the cache on, work kept
+   between builds (``kept.py``: charts drawn, tables validated) is used in this process and in
+   the kernels, for the code as it was when the build started;
 3. ``runner.run_quarter`` builds and publishes the report (``overwrite="refuse"``, or
    ``"keep"`` with ``force``);
 4. with ``pdf``, ``pdf.write_pdf`` prints the report through Chromium.
