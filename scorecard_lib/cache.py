@@ -329,7 +329,9 @@ def run_key(
 # --- the store ----------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename, so
+    a reader sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -367,9 +369,9 @@ class SectionStore:
 
     def put(self, section: str, key: str, data: bytes) -> None:
         notebook, index = self._paths(section, key)
-        _atomic_write(notebook, data)
+        write_atomically(notebook, data)
         record = {"format": FORMAT, "section": section, "sha256": _sha(data)}
-        _atomic_write(index, (json.dumps(record, sort_keys=True) + "\n").encode())
+        write_atomically(index, (json.dumps(record, sort_keys=True) + "\n").encode())
         self._prune(notebook.parent)
 
     def remove(self, section: str, key: str) -> None:
@@ -581,7 +583,7 @@ class BuildCache:
             "files": _published_files(Path(folder)),
         }
         with contextlib.suppress(OSError):
-            _atomic_write(
+            write_atomically(
                 self.record_path, (json.dumps(record, indent=1, sort_keys=True) + "\n").encode()
             )
 

@@ -42,7 +42,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -128,19 +127,10 @@ def _touch(path: Path) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     """Write atomically; failing to write only costs time later."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".kept.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-    except OSError:
-        return
+    from .cache import write_atomically
+
+    with contextlib.suppress(OSError):
+        write_atomically(path, data)
 
 
 def record_sha256(record: Any) -> str:

@@ -95,6 +95,11 @@ def _number(
     )
 
 
+def _unique(error: str) -> pa.Check:
+    """Every value in the column is different (each repeat is reported, with its row)."""
+    return _pa().Check(lambda s: ~s.duplicated(keep=False), error=error)
+
+
 def _1_to_5() -> list[pa.Check]:
     return [
         _pa().Check(
@@ -106,9 +111,7 @@ def _1_to_5() -> list[pa.Check]:
 
 CATALOGUE = TableSpec(
     fields={
-        "indicator_id": lambda: _text(
-            checks=[_pa().Check(lambda s: ~s.duplicated(keep=False), error="must be unique")]
-        ),
+        "indicator_id": lambda: _text(checks=[_unique("must be unique")]),
         "name": lambda: _text(),
         "subject": lambda: _text(),
         "theme": lambda: _text(),
@@ -141,13 +144,7 @@ CATALOGUE = TableSpec(
 
 VALUES = TableSpec(
     fields={
-        "indicator_id": lambda: _text(
-            checks=[
-                _pa().Check(
-                    lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
-                )
-            ]
-        ),
+        "indicator_id": lambda: _text(checks=[_unique("appears twice in this quarter")]),
         "value": lambda: _number(),
         "numerator": lambda: _number(
             required=False,
@@ -172,13 +169,7 @@ VALUES = TableSpec(
 
 RISKS = TableSpec(
     fields={
-        "risk_id": lambda: _text(
-            checks=[
-                _pa().Check(
-                    lambda s: ~s.duplicated(keep=False), error="appears twice in this quarter"
-                )
-            ]
-        ),
+        "risk_id": lambda: _text(checks=[_unique("appears twice in this quarter")]),
         "title": lambda: _text(),
         "description": lambda: _text(required=False),
         "owner": lambda: _text(),
@@ -228,9 +219,7 @@ BREAKDOWNS = TableSpec(
 
 OVERRIDES = TableSpec(
     fields={
-        "indicator_id": lambda: _text(
-            checks=[_pa().Check(lambda s: ~s.duplicated(keep=False), error="appears twice")]
-        ),
+        "indicator_id": lambda: _text(checks=[_unique("appears twice")]),
         "rating": lambda: _text(checks=[_one_of(OVERRIDE_RATINGS)]),
         "reason": lambda: _text(),
         "approved_by": lambda: _text(),
