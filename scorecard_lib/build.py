@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .executors import EventCallback, PapermillExecutor
-from .paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT, data_parameter, resolve
+from .paths import DATA_DIR, PROJECT_ROOT, data_parameter, resolve
 from .quarters import Quarter, parse_quarter
 
 
@@ -77,10 +77,10 @@ def build(
 ) -> Built:
     """Build and publish ``quarter`` as ``scorecard run`` does (see the module docstring).
     ``on_building`` is called once it is known that something must be run."""
+    from . import cache as build_cache  # light: the no-change check must not wait for pandas
+
     q = parse_quarter(quarter)
     if cache:
-        from . import cache as build_cache  # light: this check must not wait for pandas
-
         fresh = build_cache.up_to_date(q.id, data_dir=data_dir, out_dir=out_dir)
         if fresh is not None:
             report = fresh / "report.html"
@@ -92,7 +92,7 @@ def build(
     from . import kept
     from .manifest import source_sha256
 
-    kept_in = _cache_folder(out_dir) if cache else None
+    kept_in = build_cache.folder(out_dir) if cache else None
     code = source_sha256() if cache else ""
     # With the cache, most rebuilds execute one section: one kernel is started ahead when
     # kernels are not forked; without it, one per worker.
@@ -131,12 +131,6 @@ def build(
         run=result,
         pdf=_pdf(result.report) if pdf else None,
     )
-
-
-def _cache_folder(out_dir: Path | None) -> Path:
-    from .cache import CACHE_DIR
-
-    return resolve(out_dir, OUTPUTS_DIR).resolve() / CACHE_DIR
 
 
 def _pdf(report: Path) -> Path:

@@ -588,9 +588,14 @@ class BuildCache:
             )
 
 
+def folder(out: Path | None = None) -> Path:
+    """The cache folder of an output folder (default ``outputs/``)."""
+    return resolve(out, OUTPUTS_DIR).resolve() / CACHE_DIR
+
+
 def clear(out: Path | None = None) -> None:
     """Delete the whole cache of an output folder."""
-    shutil.rmtree(resolve(out, OUTPUTS_DIR) / CACHE_DIR, ignore_errors=True)
+    shutil.rmtree(folder(out), ignore_errors=True)
 
 
 def up_to_date(

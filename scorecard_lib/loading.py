@@ -387,8 +387,8 @@ def _table(
     data_dir: Path,
     problems: list[Problem],
     *,
+    passed: list[str],
     required: bool = True,
-    passed: list[str] | None = None,
 ) -> pd.DataFrame | None:
     raw = _read_csv(path, data_dir, problems, required=required, columns=spec.columns)
     if raw is None:
@@ -405,7 +405,7 @@ def _validated(
     spec: schemas.TableSpec,
     name: str,
     found: list[Problem],
-    passed: list[str] | None,
+    passed: list[str],
 ) -> list[Problem]:
     """The schema's problems with ``df``. With the store of kept work on (``kept.py``: only in
     ``scorecard run`` with its cache), a table that passed before, with the very same cells,
@@ -418,7 +418,7 @@ def _validated(
         if key is not None and store.passed(key):
             return []
     more = schemas.validate_frame(df, spec, name, already=found)
-    if key is not None and not more and passed is not None:
+    if key is not None and not more:
         passed.append(key)
     return more
 
