@@ -12,7 +12,8 @@ pandas) so that a build in which nothing changed answers at once:
    between builds (``kept.py``: charts drawn, tables validated) is used in this process and in
    the kernels, for the code as it was when the build started;
 3. ``runner.run_quarter`` builds and publishes the report (``overwrite="refuse"``, or
-   ``"keep"`` with ``force``);
+   ``"keep"`` with ``force``), with ``docx`` also the Word paper (``word.py``); a Word
+   template is checked before step 1, so a bad one is refused before anything starts;
 4. with ``pdf``, ``pdf.write_pdf`` prints the report through Chromium.
 """
 
@@ -31,13 +32,15 @@ from .quarters import Quarter, parse_quarter
 @dataclass(frozen=True)
 class Built:
     """What :func:`build` did. ``run`` is the runner's result (None when nothing changed);
-    ``report`` the published report; ``pdf`` the PDF written, if asked for."""
+    ``report`` the published report; ``pdf`` the PDF written, if asked for; ``docx`` the Word
+    paper, if asked for."""
 
     quarter: Quarter
     report: Path
     up_to_date: bool = False
     run: Any = None
     pdf: Path | None = None
+    docx: Path | None = None
 
 
 def kernel_prelude(
@@ -72,6 +75,8 @@ def build(
     cache: bool = True,
     force: bool = False,
     pdf: bool = False,
+    docx: bool = False,
+    docx_template: Path | None = None,
     on_event: EventCallback | None = None,
     on_building: Callable[[Quarter], None] | None = None,
 ) -> Built:
@@ -80,11 +85,23 @@ def build(
     from . import cache as build_cache  # light: the no-change check must not wait for pandas
 
     q = parse_quarter(quarter)
+    word_key = ""
+    if docx or docx_template is not None:
+        from . import word  # light; checks the template before any kernel starts
+
+        if docx:
+            word_key = word.word_key(word.word_options(docx, docx_template))
     if cache:
-        fresh = build_cache.up_to_date(q.id, data_dir=data_dir, out_dir=out_dir)
+        fresh = build_cache.up_to_date(q.id, data_dir=data_dir, out_dir=out_dir, word=word_key)
         if fresh is not None:
             report = fresh / "report.html"
-            return Built(q, report, up_to_date=True, pdf=_pdf(report) if pdf else None)
+            return Built(
+                q,
+                report,
+                up_to_date=True,
+                pdf=_pdf(report) if pdf else None,
+                docx=report.with_suffix(".docx") if docx else None,
+            )
     if on_building is not None:
         on_building(q)
     # Work kept between builds (kept.py) is named by the code as it is now, before anything
@@ -118,6 +135,8 @@ def build(
             timeout=timeout,
             overwrite="keep" if force else "refuse",
             executor=executor,
+            docx=docx,
+            docx_template=docx_template,
         )
     finally:
         executor.close()
@@ -130,6 +149,7 @@ def build(
         up_to_date=result.up_to_date,
         run=result,
         pdf=_pdf(result.report) if pdf else None,
+        docx=result.report.with_suffix(".docx") if docx else None,
     )
 
 

@@ -93,6 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
         "of the manifest, since its bytes depend on the Chromium version",
     )
     run.add_argument(
+        "--docx",
+        action="store_true",
+        help="also write the paper in Word, report.docx, beside report.html (listed in the "
+        "manifest and checked by the audit); see docs/word.md",
+    )
+    run.add_argument(
+        "--docx-template",
+        metavar="FILE",
+        type=Path,
+        help="the council's Word template (.docx or .dotx) whose styles, fonts, headers and "
+        "footers the paper uses; implies --docx",
+    )
+    run.add_argument(
         "--no-cache",
         action="store_true",
         help="execute every section even if nothing changed (the build cache in OUT/.cache/ "
@@ -280,6 +293,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cache=not args.no_cache,
         force=args.force,
         pdf=args.pdf,
+        docx=args.docx or args.docx_template is not None,
+        docx_template=args.docx_template,
         on_event=_Progress(len(SECTIONS), sys.stderr),
         on_building=building,
     )
@@ -296,6 +311,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
     if built.pdf is not None:
         print(f"PDF written to {_shown(built.pdf)}")
+    if built.docx is not None:
+        print(f"Word paper written to {_shown(built.docx)}")
     return 0
 
 

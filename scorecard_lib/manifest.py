@@ -175,11 +175,11 @@ def input_entries(inputs: Iterable[Path], data_dir: Path) -> list[dict[str, str]
 
 
 def output_entries(folder: Path) -> list[dict[str, str]]:
-    """The published files of a quarter folder: ``notebooks/*.ipynb`` and ``report.html``."""
+    """The published files of a quarter folder: ``notebooks/*.ipynb``, ``report.html`` and,
+    when the Word paper was written, ``report.docx``."""
     folder = Path(folder)
     files = sorted((folder / "notebooks").glob("*.ipynb"))
-    if (folder / "report.html").is_file():
-        files.append(folder / "report.html")
+    files += [folder / n for n in ("report.html", "report.docx") if (folder / n).is_file()]
     entries = [{"path": p.relative_to(folder).as_posix(), "sha256": sha256_file(p)} for p in files]
     return sorted(entries, key=lambda e: e["path"])
 

@@ -10,12 +10,13 @@
 3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
 4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
-   (``assemble.build_report``) and ``manifest.json``, then publish: the old ``OUT/<quarter>``
-   is renamed aside, the staging folder renamed into its place, the old copy deleted. With
-   ``overwrite="refuse"`` or ``"keep"`` (``scorecard run`` and ``run --force``) a published
-   quarter is first compared with the new build (``record.same_record``): identical means
-   nothing is rewritten; different is refused, or with "keep" published with the old copy
-   kept as ``OUT/<quarter>.previous-N``.
+   (``assemble.build_report``), with ``docx`` the Word paper ``report.docx`` (``word.py``, in
+   this process, from the inputs already loaded), and ``manifest.json``, then publish: the
+   old ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place, the old
+   copy deleted. With ``overwrite="refuse"`` or ``"keep"`` (``scorecard run`` and ``run
+   --force``) a published quarter is first compared with the new build
+   (``record.same_record``): identical means nothing is rewritten; different is refused, or
+   with "keep" published with the old copy kept as ``OUT/<quarter>.previous-N``.
 
 A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
 
@@ -34,7 +35,7 @@ import os
 import shlex
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,7 @@ import nbformat
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from . import assemble, loading, manifest, record
+from . import assemble, loading, manifest, record, word
 from .cache import BuildCache
 from .errors import ExecutionError, InputError, LockedError, PublishedError
 from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
@@ -136,11 +137,18 @@ class SectionsFailed(ExecutionError):
 _data_parameter = data_parameter
 
 
-def rerun_command(quarter: Quarter, data_parameter: str) -> str:
-    """The command that re-makes this report (``--out`` and ``--jobs`` do not change it)."""
+def rerun_command(
+    quarter: Quarter, data_parameter: str, word: Mapping[str, object] | None = None
+) -> str:
+    """The command that re-makes this report (``--out`` and ``--jobs`` do not change it).
+    ``word``: the manifest's ``word`` block when the Word paper was written."""
     argv = ["scorecard", "run", quarter.id]
     if data_parameter:
         argv += ["--data", data_parameter]
+    if word is not None:
+        argv.append("--docx")
+        if word.get("template"):
+            argv += ["--docx-template", str(word["template"])]
     return shlex.join(argv)
 
 
@@ -162,6 +170,8 @@ def run_quarter(
     timeout: int | None = SECTION_TIMEOUT,
     cache: bool = False,
     overwrite: str = "replace",
+    docx: bool = False,
+    docx_template: Path | None = None,
 ) -> RunResult:
     """Build and publish the report of ``quarter`` into ``OUT/<quarter id>/``.
 
@@ -178,6 +188,10 @@ def run_quarter(
     project's own (``paths.NOTEBOOKS_DIR``, ``paths.SECTIONS``). ``cache=True`` (what the
     command line does unless ``--no-cache``) uses the build cache in ``OUT/.cache/``: see
     ``cache.py``; the default here is off, so a caller gets a full run unless it asks.
+
+    ``docx=True`` also writes the Word paper ``report.docx`` (``word.py``), on the council's
+    ``docx_template`` when one is given; a template that cannot be used is refused
+    (:class:`~scorecard_lib.word.WordTemplateError`, exit 2) before anything runs.
     """
     started = time.perf_counter()
     data = resolve(data_dir, DATA_DIR).resolve()
@@ -188,13 +202,25 @@ def run_quarter(
         raise ValueError(f"overwrite must be 'replace', 'refuse' or 'keep', not {overwrite!r}")
 
     q = loading.check_quarter(quarter, data)
+    if docx_template is not None and not docx:
+        raise InputError(
+            "--docx-template was given without --docx",
+            fix="add --docx to write the Word paper, or leave out --docx-template",
+        )
+    word_options = word.word_options(docx, docx_template)
     # The build cache (cache.py): with cache=True a section is executed only when something it
     # reads changed, and a build in which nothing changed returns at once.
     build_cache = None
     if cache:
         notebooks = {s: nb_dir / f"{s}.ipynb" for s in names}
         build_cache = BuildCache(
-            q.id, data=data, out=out, notebooks=notebooks, command=command, executor=executor
+            q.id,
+            data=data,
+            out=out,
+            notebooks=notebooks,
+            command=command,
+            executor=executor,
+            word=word.word_key(word_options),
         )
         fresh = build_cache.up_to_date()
         if fresh is not None:
@@ -213,7 +239,7 @@ def run_quarter(
     inputs = loading.input_files(q, data)
     data_param = _data_parameter(data)
     parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
-    command = command or rerun_command(q, data_param)
+    command = command or rerun_command(q, data_param, word_options)
 
     missing = [s for s in names if not (nb_dir / f"{s}.ipynb").is_file()]
     if missing:
@@ -249,7 +275,11 @@ def run_quarter(
             command=command,
             jobs=jobs,
             executor=(
-                build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
+                build_cache.wrap(
+                    executor or PapermillExecutor(),
+                    parameters,
+                    [*inputs, *([docx_template] if docx_template is not None else [])],
+                )
                 if build_cache is not None
                 else executor or PapermillExecutor()
             ),
@@ -258,6 +288,8 @@ def run_quarter(
             started=started,
             results=results,
             overwrite=overwrite,
+            loaded=loaded if docx else None,
+            word_options=word_options,
         )
         if build_cache is not None:
             build_cache.record(result.out_folder)
@@ -284,6 +316,8 @@ def _run_locked(
     started: float,
     results: dict[str, object] | None = None,
     overwrite: str = "replace",
+    loaded: loading.Inputs | None = None,
+    word_options: Mapping[str, object] | None = None,
 ) -> RunResult:
     final = out / q.id
     staging = out / f".staging-{q.id}-{os.getpid()}"
@@ -334,6 +368,8 @@ def _run_locked(
             command=command,
             results=results,
         )
+        if word_options is not None:
+            base["word"] = dict(word_options)
         html = assemble.build_report(
             notebooks=executed,
             title=str(params.get("title", "")),
@@ -343,6 +379,18 @@ def _run_locked(
         )
         with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
+        if word_options is not None and loaded is not None:
+            from .sections import Scorecard
+
+            template = word_options.get("template")
+            word.write_docx(
+                Scorecard(loaded),
+                staging / word.DOCX_NAME,
+                template=word.template_path(str(template)) if template else None,
+                notebooks_dir=nb_dir,
+                sections=names,
+                provenance=manifest.provenance(base),
+            )
         full = {**base, "outputs": manifest.output_entries(staging)}
         manifest.write_manifest(full, staging / MANIFEST_NAME)
 

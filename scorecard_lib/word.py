@@ -42,8 +42,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
-
 from .errors import InputError, ScorecardError
 from .formatting import (
     ABBREVIATIONS,
@@ -53,8 +51,7 @@ from .formatting import (
     normalise_direction,
     normalise_rating,
 )
-from .narrative import markdown_inline_tokens, markdown_tokens
-from .paths import NOTEBOOKS_DIR, SECTIONS
+from .paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -141,6 +138,41 @@ def _template_bytes(path: Path) -> bytes:
             return out.getvalue()
     except (zipfile.BadZipFile, KeyError, OSError):
         return data  # python-docx says it is not a Word file, below
+
+
+def word_options(docx: bool, template: str | Path | None) -> dict[str, object] | None:
+    """The manifest's ``word`` block (None without ``docx``): the template as a path the
+    audit can find again (relative to the project root inside it, else absolute, as
+    ``paths.data_parameter`` writes a folder) and its sha256. The template is checked here
+    (:func:`check_template`), so a bad one is refused before any notebook runs."""
+    if not docx:
+        return None
+    if template is None:
+        return {"template": None, "template_sha256": None}
+    import hashlib
+
+    from .paths import data_parameter
+
+    checked = check_template(template)
+    return {
+        "template": data_parameter(checked),
+        "template_sha256": hashlib.sha256(checked.read_bytes()).hexdigest(),
+    }
+
+
+def word_key(options: Mapping[str, object] | None) -> str:
+    """What the build cache's run key holds about the Word paper (``cache.run_key``): whether
+    it is written and on which template (whose bytes the key covers as an input)."""
+    if options is None:
+        return ""
+    return f"docx {options.get('template') or ''}"
+
+
+def template_path(recorded: str) -> Path:
+    """The template a manifest's ``word.template`` names: relative to the project root, or
+    absolute (as ``paths.data_parameter`` writes a folder)."""
+    path = Path(recorded)
+    return path if path.is_absolute() else PROJECT_ROOT / path
 
 
 def check_template(path: str | Path) -> Path:
@@ -293,6 +325,8 @@ class Writer:
         """Officers' Markdown (or a notebook's) as Word paragraphs: headings (moved down
         ``level``), paragraphs, lists, bold, italic, code and links (the address is written
         after the link text, so it survives printing)."""
+        from .narrative import markdown_tokens
+
         tokens = markdown_tokens(text)
         heading: int | None = None
         in_list = 0
@@ -377,6 +411,13 @@ class Writer:
 
 def _inline_text(children: Sequence[Any]) -> str:
     return "".join(c.content for c in children if c.type in ("text", "code_inline"))
+
+
+def _inline_markdown(paragraph: Any, text: str) -> None:
+    """One line of Markdown (an action) as runs of ``paragraph``."""
+    from .narrative import markdown_inline_tokens
+
+    _inline_runs(paragraph, markdown_inline_tokens(text))
 
 
 def _inline_runs(paragraph: Any, children: Sequence[Any], *, bold: bool = False) -> None:
@@ -536,7 +577,7 @@ def _exceptions(w: Writer, sc: Scorecard, section: str) -> None:
                 w.paragraph("Actions", bold=True)
                 for action in c["actions"]:
                     p = w.document.add_paragraph(style="List Bullet")
-                    _inline_runs(p, markdown_inline_tokens(action))
+                    _inline_markdown(p, action)
             if c["author"]:
                 w.paragraph(f"Commentary from {c['author']}.")
 
@@ -582,7 +623,7 @@ def _commentary(w: Writer, sc: Scorecard, section: str) -> None:
             w.markdown(c["commentary"])
         for action in c["actions"]:
             p = w.document.add_paragraph(style="List Bullet")
-            _inline_runs(p, markdown_inline_tokens(action))
+            _inline_markdown(p, action)
 
 
 def _risk_summary(w: Writer, sc: Scorecard) -> None:
@@ -713,6 +754,8 @@ def paper_parts(
 ) -> list[Part]:
     """What the paper shows, read from the section notebooks in report order. Raises
     :class:`WordError` for a facade call without a Word renderer."""
+    import nbformat
+
     folder = Path(notebooks_dir) if notebooks_dir is not None else NOTEBOOKS_DIR
     parts: list[Part] = []
     for section in sections:
@@ -751,6 +794,8 @@ def _split_title(markdown: str) -> tuple[str, str]:
 
 def _write_markdown_cell(w: Writer, markdown: str) -> None:
     """A notebook Markdown cell: ``##`` is Heading 3 (the report's ``<h3>``), deeper is 4."""
+    from .narrative import markdown_tokens
+
     for tok in markdown_tokens(markdown):
         if tok.type == "heading_open":
             w.level = min(int(tok.tag[1:]) + 1, DEEPEST)
@@ -885,6 +930,24 @@ def _properties(document: DocxDocument, sc: Scorecard, title: str, council: str)
     props.modified = fixed
     if props.last_printed is not None:  # from a template: python-docx can set it, not remove it
         props.last_printed = fixed
+
+
+def document_text(path: Path) -> list[str]:
+    """Every paragraph's and table cell's text in document order (for the audit), one line
+    each, empty ones left out."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document = docx.Document(str(path))
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            lines.append(block.text)
+        elif isinstance(block, Table):
+            for row in block.rows:
+                lines.append(" | ".join(cell.text for cell in row.cells))
+    return [line for line in lines if line.strip()]
 
 
 def stable_bytes(data: bytes) -> bytes:
