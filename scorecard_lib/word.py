@@ -79,6 +79,9 @@ TABLE_STYLE = "Table Grid"
 MAX_PICTURE_INCHES = 6.0
 #: The date every zip entry carries (the earliest a zip file can hold).
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+#: Size of the text in tables, 9 pt in EMU (python-docx lengths are EMU): small enough for
+#: seven columns on A4.
+TABLE_TEXT = 18 * 6350
 #: Deepest heading level the paper uses.
 DEEPEST = 4
 
@@ -381,18 +384,26 @@ class Writer:
             cell.text = ""
             run = cell.paragraphs[0].add_run(name)
             run.bold = True
+            run.font.size = TABLE_TEXT
             if name in numeric_set:
                 cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         if not rows:
             merged = table.rows[1].cells[0].merge(table.rows[1].cells[-1])
-            merged.text = "There are no rows to show in this table."
+            merged.paragraphs[0].add_run("There are no rows to show in this table.")
         for i, row in enumerate(rows, start=1):
             cells = table.rows[i].cells
             for j, (name, value) in enumerate(zip(columns, row, strict=True)):
-                cells[j].text = cell_text(value)
+                cells[j].paragraphs[0].add_run(cell_text(value)).font.size = TABLE_TEXT
                 if name in numeric_set:
                     cells[j].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _column_widths(table, self.text_width(), columns, rows)
         _table_properties(table, caption)
+
+    def text_width(self) -> int:
+        """The width between the margins of the last section, in EMU."""
+        section = self.document.sections[-1]
+        width = (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+        return int(width) if width > 0 else int(_emu(6.3))
 
     def chart(self, chart: charts.Chart) -> None:
         """A chart: its title as a caption, the PNG with the chart's alt text as its
@@ -407,6 +418,33 @@ class Writer:
         self.document.add_picture(io.BytesIO(chart.image), width=Inches(inches))
         _describe_last_picture(self.document, chart.title, chart.alt)
         self.table(chart.data, f"Data behind the chart: {chart.title}", numeric=chart.numeric)
+
+
+def _emu(inches: float) -> int:
+    from docx.shared import Inches
+
+    return int(Inches(inches))
+
+
+def _column_widths(table: Any, total: int, columns: Sequence[str], rows: Sequence[Any]) -> None:
+    """Share the text width between columns by the length of what they hold (the longest
+    word and the typical cell), so a name column is wide and a rating column narrow. Word
+    reads a width on every cell, so each cell is given its column's."""
+    from .tables import cell_text
+
+    weights = []
+    for j, name in enumerate(columns):
+        texts = [name] + [cell_text(r[j]) for r in rows]
+        longest_word = max((len(w) for x in texts for w in x.split()), default=4)
+        typical = sorted(len(x) for x in texts)[len(texts) // 2]
+        weights.append(max(longest_word + 2, min(typical, 40) / 2, 5))
+    scale = total / sum(weights)
+    widths = [int(w * scale) for w in weights]
+    table.autofit = False
+    for j, column in enumerate(table.columns):
+        column.width = widths[j]
+        for cell in column.cells:
+            cell.width = widths[j]
 
 
 def _inline_text(children: Sequence[Any]) -> str:
