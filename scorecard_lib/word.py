@@ -397,7 +397,7 @@ class Writer:
                 if name in numeric_set:
                     cells[j].paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
         _column_widths(table, self.text_width(), columns, rows)
-        _table_properties(table, caption)
+        _table_properties(self.document, caption)
 
     def text_width(self) -> int:
         """The width between the margins of the last section, in EMU."""
@@ -516,27 +516,32 @@ def _describe_last_picture(document: DocxDocument, title: str, alt: str) -> None
     found[-1].set("title", title)
 
 
-def _table_properties(table: Any, caption: str) -> None:
-    """Mark the header row to repeat on each page and rows not to split, and give the table
-    its caption as title (``w:tblCaption``, read by screen readers). python-docx has no API
-    for these, so they are set on the table's element with its documented oxml helpers."""
+def _table_properties(document: DocxDocument, caption: str) -> None:
+    """Mark the last table's header row to repeat on each page and its rows not to split,
+    and give it its caption as title (``w:tblCaption``, read by screen readers). python-docx
+    has no API for these: they are set on the table's element, reached through the body
+    element python-docx exposes (``Document.element``), with its documented oxml helpers.
+    Tables are only ever appended, so the new one is the body's last."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
 
-    for index, row in enumerate(table.rows):
-        tr_pr = row._element.get_or_add_trPr()
+    tbl = document.element.body.xpath("./w:tbl")[-1]
+    for index, tr in enumerate(tbl.xpath("./w:tr")):
+        tr_pr = tr.find(qn("w:trPr"))
+        if tr_pr is None:
+            tr_pr = OxmlElement("w:trPr")
+            tr.insert(0, tr_pr)
+        cant = OxmlElement("w:cantSplit")
+        cant.set(qn("w:val"), "true")
+        tr_pr.append(cant)
         if index == 0:
             header = OxmlElement("w:tblHeader")
             header.set(qn("w:val"), "true")
             tr_pr.append(header)
-        cant = OxmlElement("w:cantSplit")
-        cant.set(qn("w:val"), "true")
-        tr_pr.insert(0, cant)
-    tbl_pr = table._element.tblPr
     title = OxmlElement("w:tblCaption")
     title.set(qn("w:val"), caption[:255])
-    # w:tblCaption comes after w:tblLook in the schema's order; it is the last child here.
-    tbl_pr.append(title)
+    # w:tblCaption follows every other table property python-docx writes (schema order).
+    tbl.find(qn("w:tblPr")).append(title)
 
 
 # --- what each facade call shows --------------------------------------------------------------
@@ -971,13 +976,18 @@ def _properties(document: DocxDocument, sc: Scorecard, title: str, council: str)
 
 
 def document_text(path: Path) -> list[str]:
-    """Every paragraph's and table cell's text in document order (for the audit), one line
+    """Every paragraph's and table row's text in document order (for the audit), one line
     each, empty ones left out."""
     import docx
+
+    return document_text_of(docx.Document(str(path)))
+
+
+def document_text_of(document: DocxDocument) -> list[str]:
+    """:func:`document_text` of an open document."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    document = docx.Document(str(path))
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
