@@ -250,6 +250,8 @@ def run_quarter(
             fix="restore the notebooks from version control",
         )
     _check_notebook_parameters(nb_dir, names, parameters)
+    if word_options is not None:
+        word.paper_parts(nb_dir, names)  # every call has a Word renderer, before anything runs
 
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out, q)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, ScorecardError
+from .errors import ExecutionError, InputError
 from .formatting import (
     ABBREVIATIONS,
     DIRECTION_SYMBOLS,
@@ -89,8 +89,9 @@ _TEXT_COLOUR = "0B0C0C"
 _FONT = "Arial"
 
 
-class WordError(ScorecardError):
-    """The Word paper cannot be written (a notebook calls something it cannot show)."""
+class WordError(ExecutionError):
+    """The Word paper cannot be written: a notebook calls something it cannot show (a fault
+    in the code, not in the data: exit 1)."""
 
 
 class WordTemplateError(InputError):
