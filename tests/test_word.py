@@ -417,3 +417,23 @@ def test_run_with_a_template_records_it_and_a_cached_rebuild_keeps_the_paper(
     assert main(args) == 0
     assert "Nothing changed" in capsys.readouterr().out
     assert paper.is_file()
+
+
+def test_charts_drawn_as_png_are_stable_and_never_kept_as_svg(tmp_path: Path) -> None:
+    from scorecard_lib import kept
+    from scorecard_lib.manifest import source_sha256
+
+    counts = {"Green": 3, "Amber": 2, "Red": 1}
+    kept.use(tmp_path / "kept", source_sha256())
+    try:
+        svg = charts.rag_counts_chart(counts, "Quarter Four 2016/17")
+        with charts.raster():
+            png = charts.rag_counts_chart(counts, "Quarter Four 2016/17")
+            again = charts.rag_counts_chart(counts, "Quarter Four 2016/17")
+        after = charts.rag_counts_chart(counts, "Quarter Four 2016/17")
+    finally:
+        kept.stop_using()
+    assert svg.mime == after.mime == charts.MIME and after.image == svg.image
+    assert png.mime == charts.PNG_MIME and png.image.startswith(b"\x89PNG")
+    assert png.image == again.image and png.alt == svg.alt
+    assert png.data.equals(svg.data)
