@@ -10,12 +10,11 @@
 3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
 4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
-   (``assemble.build_report``) and ``manifest.json``, then publish: the old ``OUT/<quarter>``
-   is renamed aside, the staging folder renamed into its place, the old copy deleted. With
-   ``overwrite="refuse"`` or ``"keep"`` (``scorecard run`` and ``run --force``) a published
-   quarter is first compared with the new build (``record.same_record``): identical means
-   nothing is rewritten; different is refused, or with "keep" published with the old copy
-   kept as ``OUT/<quarter>.previous-N``.
+   (``assemble.build_report``) and ``manifest.json``, then write it out: the old
+   ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place, the old copy
+   deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is never refused;
+   published records live in the archive (``archive.py``), which ``publishing.py`` adds to
+   through this same function and nothing rewrites.
 
 A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
 
@@ -34,7 +33,7 @@ import os
 import shlex
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +43,7 @@ from filelock import Timeout as LockTimeout
 
 from . import assemble, loading, manifest, record
 from .cache import BuildCache
-from .errors import ExecutionError, InputError, LockedError, PublishedError
+from .errors import ExecutionError, InputError, LockedError
 from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
 from .normalise import normalise_notebook, write_notebook
 from .paths import (
@@ -74,9 +73,7 @@ class RunResult:
     manifest: Path
     seconds: float
     sections: tuple[SectionOutcome, ...] = ()
-    up_to_date: bool = False  # nothing changed since the published build: nothing was run
-    unchanged: bool = False  # built, and identical to the published record: not rewritten
-    previous: Path | None = None  # where --force kept the version it replaced
+    up_to_date: bool = False  # nothing changed since the last build: nothing was run
 
 
 def human_path(path: Path) -> str:
@@ -161,17 +158,13 @@ def run_quarter(
     sections: Sequence[str] | None = None,
     timeout: int | None = SECTION_TIMEOUT,
     cache: bool = False,
-    overwrite: str = "replace",
+    publication: Mapping[str, object] | None = None,
 ) -> RunResult:
-    """Build and publish the report of ``quarter`` into ``OUT/<quarter id>/``.
+    """Build the report of ``quarter`` into ``OUT/<quarter id>/``, replacing what was there
+    (a draft) atomically.
 
-    ``overwrite`` says what happens when the quarter is already published (has a report):
-    ``"replace"`` (the default for programs and tests that own their output folder) publishes
-    over it; ``"refuse"`` (``scorecard run``) leaves it untouched and raises
-    :class:`PublishedError` unless the new build is the same record (``record.same_record``:
-    identical, git fields aside), in which case nothing is rewritten and the result says
-    ``unchanged``; ``"keep"`` (``scorecard run --force``) is "refuse" except that a different
-    build is published and the replaced version kept as ``OUT/<quarter>.previous-N``.
+    ``publication``: the manifest's ``publication`` block (``publishing.publish_quarter``);
+    it is written into the manifest only, so the report and notebooks are the draft's bytes.
 
     ``command`` is recorded in the manifest and report; by default the canonical
     ``scorecard run QUARTER [--data DIR]``. ``notebooks_dir`` and ``sections`` default to the
@@ -184,8 +177,6 @@ def run_quarter(
     out = resolve(out_dir, OUTPUTS_DIR).resolve()
     nb_dir = resolve(notebooks_dir, NOTEBOOKS_DIR).resolve()
     names = tuple(sections) if sections is not None else SECTIONS
-    if overwrite not in ("replace", "refuse", "keep"):
-        raise ValueError(f"overwrite must be 'replace', 'refuse' or 'keep', not {overwrite!r}")
 
     q = loading.check_quarter(quarter, data)
     # The build cache (cache.py): with cache=True a section is executed only when something it
@@ -257,7 +248,7 @@ def run_quarter(
             timeout=timeout,
             started=started,
             results=results,
-            overwrite=overwrite,
+            publication=publication,
         )
         if build_cache is not None:
             build_cache.record(result.out_folder)
@@ -283,7 +274,7 @@ def _run_locked(
     timeout: int | None,
     started: float,
     results: dict[str, object] | None = None,
-    overwrite: str = "replace",
+    publication: Mapping[str, object] | None = None,
 ) -> RunResult:
     final = out / q.id
     staging = out / f".staging-{q.id}-{os.getpid()}"
@@ -344,32 +335,10 @@ def _run_locked(
         with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
         full = {**base, "outputs": manifest.output_entries(staging)}
+        if publication is not None:
+            full["publication"] = dict(publication)
         manifest.write_manifest(full, staging / MANIFEST_NAME)
-
-        # A published quarter is never silently overwritten (record.py, docs/aqa/audit.md).
-        previous = None
-        if overwrite != "replace" and (final / REPORT_NAME).is_file():
-            if record.same_record(final, staging):
-                return RunResult(
-                    quarter_id=q.id,
-                    out_folder=final,
-                    report=final / REPORT_NAME,
-                    manifest=final / MANIFEST_NAME,
-                    seconds=time.perf_counter() - started,
-                    sections=tuple(outcomes),
-                    unchanged=True,
-                )
-            previous = record.next_previous_folder(final)
-            if overwrite != "keep":
-                raise PublishedError(
-                    f"{q.prose} ({q.id}) is already published and this build differs from "
-                    "it, so the published report was not overwritten",
-                    where=human_path(final),
-                    fix=f"see what differs with 'scorecard audit {q.id}'; to publish this "
-                    "build anyway run again with --force (the published version is then kept "
-                    f"as {human_path(previous)})",
-                )
-        _publish(staging, final, keep=previous)
+        _publish(staging, final)
         shutil.rmtree(failed_dir, ignore_errors=True)
         _remove_if_empty(out / FAILED_DIR)
     finally:
@@ -382,7 +351,6 @@ def _run_locked(
         manifest=final / MANIFEST_NAME,
         seconds=time.perf_counter() - started,
         sections=tuple(outcomes),
-        previous=previous,
     )
 
 
@@ -441,9 +409,8 @@ def _recover_killed_run(out: Path, final: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _publish(staging: Path, final: Path, keep: Path | None = None) -> None:
-    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new.
-    ``keep``: where the replaced version is kept (``OUT/QUARTER.previous-N``); else deleted."""
+def _publish(staging: Path, final: Path) -> None:
+    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new."""
     aside = final.with_name(f".previous-{final.name}-{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)
     had_old = final.exists()
@@ -455,16 +422,14 @@ def _publish(staging: Path, final: Path, keep: Path | None = None) -> None:
         if had_old and not final.exists():
             aside.rename(final)
         raise
-    if had_old and keep is not None:
-        aside.rename(keep)
-    elif had_old:
+    if had_old:
         shutil.rmtree(aside, ignore_errors=True)
 
 
 def list_quarters(
     data_dir: Path | None = None, out_dir: Path | None = None
 ) -> list[tuple[str, bool]]:
-    """Every quarter with data, oldest first, and whether its report has been published."""
+    """Every quarter with data, oldest first, and whether it has a draft in ``out_dir``."""
     data = resolve(data_dir, DATA_DIR)
     out = resolve(out_dir, OUTPUTS_DIR)
     return [(q.id, (out / q.id / REPORT_NAME).is_file()) for q in loading.available_quarters(data)]
