@@ -68,8 +68,9 @@ def parse_folder_name(name: str) -> tuple[Quarter, int] | None:
     except QuarterError:
         return None
     version = int(m["version"]) if m["version"] else 1
-    if q.id != m["quarter"] or (m["version"] is not None and (version < 2 or
-                                                              m["version"] != str(version))):
+    if q.id != m["quarter"] or (
+        m["version"] is not None and (version < 2 or m["version"] != str(version))
+    ):
         return None
     return q, version
 
@@ -112,7 +113,9 @@ def published_records(archive_dir: Path | None = None) -> list[PublishedRecord]:
     return records
 
 
-def quarter_records(quarter: str | Quarter, archive_dir: Path | None = None) -> list[PublishedRecord]:
+def quarter_records(
+    quarter: str | Quarter, archive_dir: Path | None = None
+) -> list[PublishedRecord]:
     """Every version of ``quarter`` in the archive, oldest first."""
     q = parse_quarter(quarter)
     return [r for r in published_records(archive_dir) if r.quarter == q]

@@ -433,3 +433,37 @@ def list_quarters(
     data = resolve(data_dir, DATA_DIR)
     out = resolve(out_dir, OUTPUTS_DIR)
     return [(q.id, (out / q.id / REPORT_NAME).is_file()) for q in loading.available_quarters(data)]
+
+
+@dataclass(frozen=True)
+class QuarterState:
+    """A quarter with data: whether it has a draft, and its records in the archive."""
+
+    quarter: Quarter
+    draft: bool
+    records: tuple[str, ...] = ()  # folder names in the archive, oldest version first
+
+    def published_text(self) -> str:
+        if not self.records:
+            return "no"
+        earlier = len(self.records) - 1
+        more = f" (supersedes {earlier} earlier)" if earlier else ""
+        return f"{self.records[-1]}{more}"
+
+
+def quarter_states(
+    data_dir: Path | None = None, out_dir: Path | None = None, archive_dir: Path | None = None
+) -> list[QuarterState]:
+    """Every quarter with data, or with a published record, oldest first."""
+    from .archive import published_records
+
+    data = resolve(data_dir, DATA_DIR)
+    out = resolve(out_dir, OUTPUTS_DIR)
+    records: dict[Quarter, list[str]] = {}
+    for r in published_records(archive_dir):
+        records.setdefault(r.quarter, []).append(r.name)
+    quarters = sorted(set(loading.available_quarters(data)) | set(records))
+    return [
+        QuarterState(q, (out / q.id / REPORT_NAME).is_file(), tuple(records.get(q, ())))
+        for q in quarters
+    ]

@@ -52,7 +52,7 @@ from .errors import (
 )
 from .formatting import format_number
 from .loading import Inputs, available_quarters, load_inputs, shown
-from .paths import OUTPUTS_DIR, resolve
+from .paths import resolve
 from .quarters import Quarter, parse_quarter
 from .scaffold import (
     BREAKDOWN_COLUMNS,
@@ -1355,8 +1355,9 @@ def import_workbook(
     (ValidationError lists each problem with its sheet, cell and value) and leaves the data
     untouched. Changes of a figure by more than ``swing_percent`` per cent since its last
     value are refused unless ``confirm_swings``. A quarter whose report (or a later
-    quarter's report) is published in ``out_dir`` is only overwritten with ``force``, and
-    then the old data folder is kept as ``data/QUARTER.previous-N``.
+    quarter's report) is published in the archive ``out_dir`` (default ``published/``) is
+    only overwritten with ``force``, and then the old data folder is kept as
+    ``data/QUARTER.previous-N``.
     """
     path = Path(path)
     name = path.name
@@ -1369,7 +1370,9 @@ def import_workbook(
     meta = _meta(values_wb, name)
     q = _workbook_quarter(meta, name, quarter)
     st = start(q, data_dir, params_dir)
-    outputs = resolve(out_dir, OUTPUTS_DIR)
+    from .archive import ARCHIVE_DIR
+
+    outputs = resolve(out_dir, ARCHIVE_DIR)
     published = _published(q, outputs)
     if published and not force:
         listed = ", ".join(human(p) for p in published)

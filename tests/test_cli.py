@@ -47,7 +47,7 @@ def test_run_prints_progress_and_where_the_report_is(
     assert seen["quarter"] == "2016/17 Q4" and seen["jobs"] == 2
     assert seen["data_dir"] == Path("mydata") and seen["out_dir"] == Path("outputs")
     assert out.splitlines() == [
-        "Report written to outputs/2016-17-Q4/report.html",
+        "Draft report written to outputs/2016-17-Q4/report.html",
         "Manifest written to outputs/2016-17-Q4/manifest.json",
     ]
     n = len(SECTIONS)
@@ -166,22 +166,28 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_quarters_table(
+def test_quarters_table_shows_drafts_and_published_records(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seen: list[Any] = []
-
-    def list_quarters(data: Path | None, out: Path | None) -> list[tuple[str, bool]]:
-        seen.append((data, out))
-        return [("2016-17-Q3", False), ("2016-17-Q4", True)]
-
-    monkeypatch.setattr(runner, "list_quarters", list_quarters)
-    assert cli.main(["quarters", "--out", str(tmp_path)]) == 0
-    assert seen == [(None, tmp_path)]
+    data = tmp_path / "data"
+    for q in ("2016-17-Q3", "2016-17-Q4"):
+        (data / q).mkdir(parents=True)
+    monkeypatch.setattr(
+        "scorecard_lib.loading.available_quarters",
+        lambda d: [parse_quarter("2016-17-Q3"), parse_quarter("2016-17-Q4")],
+    )
+    out, archive = tmp_path / "outputs", tmp_path / "published"
+    (out / "2016-17-Q4").mkdir(parents=True)
+    (out / "2016-17-Q4" / "report.html").write_text("<html></html>", encoding="utf-8")
+    for name in ("2016-17-Q3", "2016-17-Q4", "2016-17-Q4.v2"):
+        (archive / name).mkdir(parents=True)
+        (archive / name / "manifest.json").write_text("{}", encoding="utf-8")
+    args = ["quarters", "--data", str(data), "--out", str(out), "--archive", str(archive)]
+    assert cli.main(args) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "Quarter     Name                   Report",
-        "2016-17-Q3  Quarter Three 2016/17  no",
-        "2016-17-Q4  Quarter Four 2016/17   yes",
+        "Quarter     Name                   Draft  Published",
+        "2016-17-Q3  Quarter Three 2016/17  no     2016-17-Q3",
+        "2016-17-Q4  Quarter Four 2016/17   yes    2016-17-Q4.v2 (supersedes 1 earlier)",
     ]
 
 
