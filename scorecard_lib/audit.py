@@ -790,8 +790,9 @@ def result_changes(
 
 
 def compare_manifest_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
-    """Manifest fields not compared elsewhere (parameters, command, anything new)."""
-    skip = {"inputs", "code", "environment", "outputs", "results"}
+    """Manifest fields not compared elsewhere (parameters, command, anything new). The
+    ``publication`` block records the act of publishing, which no re-run repeats."""
+    skip = {"inputs", "code", "environment", "outputs", "results", record.PUBLICATION}
     found = []
     for key in sorted((set(old) | set(new)) - skip):
         a, b = old.get(key), new.get(key)

@@ -1,4 +1,4 @@
-"""A run that fails, is killed or meets another run never damages the published report.
+"""A run that fails, is killed or meets another run never damages the draft it replaces.
 
 These tests start real kernels, on small fixture notebooks (``tests/fixtures/bad_input/
 notebooks``: ``fine``, ``raises``, ``dies`` (``os._exit``), ``sleepy``), with the real sample
@@ -205,7 +205,7 @@ def test_a_run_killed_between_its_two_renames_is_repaired_by_the_next(tmp_path: 
 def test_a_second_run_of_the_same_quarter_refuses_and_never_interleaves(tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     publish_fake(out)
-    first = start(out, "fine,sleepy", "--no-cache", "--force", sleep=6)
+    first = start(out, "fine,sleepy", "--no-cache", sleep=6)
     try:
         wait_for(lambda: kernels_running(out))
         second = cli_run_capture(out, "fine")
