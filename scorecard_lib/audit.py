@@ -1577,11 +1577,11 @@ def impact_message(unexpected: Sequence[ResultChange], expected_file: str) -> st
     lines += [f"- {c.text()}" for c in unexpected]
     lines.append(
         "If this is a bug, fix the code. If it is a deliberate rule change, log it in "
-        f"docs/aqa/assumptions.md and add each change above to {expected_file} (as listed "
-        "by 'scorecard audit --all --with-current-code'); the published records are never "
-        "rebuilt, a correction is published with 'scorecard publish QUARTER --supersede "
-        '--reason "..."\'.'
+        f"docs/aqa/assumptions.md and add these entries to the list in {expected_file}; the "
+        "published records are never rebuilt (a correction is published with 'scorecard "
+        'publish QUARTER --supersede --reason "..."\'):'
     )
+    lines += [json.dumps(c.as_dict(), sort_keys=True) for c in unexpected]
     return "\n".join(lines)
 
 

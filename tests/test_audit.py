@@ -494,6 +494,8 @@ def test_result_changes_and_the_make_test_message() -> None:
     message = audit.impact_message(unexpected, "tests/expected_result_changes.json")
     assert "indicator CF01 rating: Green published, Amber with the current code" in message
     assert "docs/aqa/assumptions.md" in message and "expected_result_changes.json" in message
+    entry = json.loads(message.splitlines()[-1])  # an entry to paste into the expected list
+    assert audit.unexpected_result_changes([result], [entry]) == changes[:2]
     assert audit.result_changes(Q, None, new) == []  # records from before results
 
 
