@@ -363,7 +363,9 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         return 2
     from .publishing import publish_quarter
 
-    print(f"Publishing {q.prose} ({q.id}): a final build...", file=sys.stderr, flush=True)
+    def building(name: str) -> None:
+        print(f"Publishing {q.prose} as {name}: a final build...", file=sys.stderr, flush=True)
+
     done = publish_quarter(
         q,
         data_dir=args.data,
@@ -372,6 +374,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         timeout=args.timeout,
         on_event=_Progress(len(SECTIONS), sys.stderr),
+        on_building=building,
     )
     shown = _shown(done.folder)
     print(f"Published {q.prose} as {shown} (version {done.record.version}).")

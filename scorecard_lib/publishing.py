@@ -139,10 +139,12 @@ def publish_quarter(
     on_event: EventCallback | None = None,
     require_committed_code: bool = True,
     checks: Sequence[PrePublishCheck] | None = None,
+    on_building: Callable[[str], None] | None = None,
 ) -> Published:
     """Publish ``quarter`` into the archive (see the module docstring). ``supersede_reason``
     publishes a new version beside the standing record; ``require_committed_code=False`` is
-    for tests that publish from a working tree under change."""
+    for tests that publish from a working tree under change. ``on_building`` is called with
+    the new record's folder name once every check has passed and the build starts."""
     import time
 
     started = time.perf_counter()
@@ -189,6 +191,8 @@ def publish_quarter(
             block.update(supersedes=standing.name, reason=str(supersede_reason).strip())
         staging = archive / f".staging-{name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
+        if on_building is not None:
+            on_building(name)
         try:
             from .runner import run_quarter
 
