@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +32,13 @@ from typing import Any
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from .archive import ARCHIVE_DIR, PublishedRecord, current_record, folder_name
+from .archive import (
+    ARCHIVE_DIR,
+    PublishedRecord,
+    current_record,
+    folder_name,
+    published_records,
+)
 from .errors import InputError, LockedError, PublishedError, ScorecardError
 from .executors import EventCallback
 from .paths import resolve
@@ -145,8 +152,6 @@ def publish_quarter(
     publishes a new version beside the standing record; ``require_committed_code=False`` is
     for tests that publish from a working tree under change. ``on_building`` is called with
     the new record's folder name once every check has passed and the build starts."""
-    import time
-
     started = time.perf_counter()
     q = parse_quarter(quarter)
     archive = resolve(archive_dir, ARCHIVE_DIR).resolve()
@@ -210,8 +215,7 @@ def publish_quarter(
             shutil.rmtree(staging, ignore_errors=True)
     finally:
         lock.release()
-    added = current_record(q, archive)
-    assert added is not None and added.folder.name == name
+    added = next(r for r in published_records(archive) if r.name == name)
     return Published(record=added, superseded=standing, seconds=time.perf_counter() - started)
 
 
