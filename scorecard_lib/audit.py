@@ -52,7 +52,7 @@ from typing import Any
 from . import manifest as manifest_mod
 from . import record
 from .errors import InputError, ScorecardError
-from .paths import DATA_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
+from .paths import DATA_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, resolve, resolve_given
 from .quarters import Quarter, parse_quarter
 
 EXIT_IDENTICAL, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -1278,7 +1278,7 @@ def audit_quarter(
     out = resolve(out_dir, OUTPUTS_DIR).resolve()
     folder = out / q.id
     recorded = load_record(q, out)
-    data = Path(data_dir).expanduser().resolve() if data_dir else recorded_data_dir(recorded)
+    data = resolve_given(data_dir) if data_dir else recorded_data_dir(recorded)
     if not data.is_dir():
         raise InputError(
             f"The data folder the record was built from is not there ({_human(data)})",

@@ -256,7 +256,7 @@ def _shown(path: Path) -> str:
     """A path relative to the current directory when inside it (as ``runner.human_path``)."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 

@@ -84,7 +84,7 @@ def human_path(path: Path) -> str:
     path = Path(path).resolve()
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 
