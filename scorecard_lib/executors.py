@@ -29,6 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from .files import DISK_FULL as FULL_DISK_ERRNOS
+from .files import is_disk_full
+
 #: ``on_event(section, event, seconds)``: event is "started" (seconds None), "finished" or
 #: "failed" (seconds the section took).
 EventCallback = Callable[[str, str, float | None], None]
@@ -229,6 +232,8 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
                 **({"kernel_manager_class": manager} if km is None and manager else {}),
             )
         except PapermillExecutionError as exc:
+            if _disk_full_in_cell(exc):
+                return _disk_full(job, start, tries)
             return SectionOutcome(
                 section=job.section,
                 ok=False,
@@ -240,6 +245,8 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
                 attempts=tries,
             )
         except Exception as exc:
+            if is_disk_full(exc):  # writing the executed notebook: it may be cut short
+                return _disk_full(job, start, tries)
             if _lost_port_race(exc) and tries < attempts:
                 time.sleep(0.2 * tries)
                 continue
@@ -264,6 +271,34 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
             output_written=True,
             attempts=tries,
         )
+
+
+#: ``SectionOutcome.ename`` of a section that could not be written because the disk (or the
+#: quota) is full: the runner reports a full disk, not a failed section.
+DISK_FULL = "DiskFull"
+
+
+def _disk_full_in_cell(exc: Any) -> bool:
+    """Whether a cell failed with an ``OSError`` saying the disk or the quota is full."""
+    evalue = str(getattr(exc, "evalue", "") or "")
+    return any(evalue.startswith(f"[Errno {code}]") for code in FULL_DISK_ERRNOS)
+
+
+def _disk_full(job: SectionJob, start: float, tries: int) -> SectionOutcome:
+    """The outcome of a section whose notebook could not be written for lack of space: the
+    notebook, perhaps cut short, is removed rather than kept for anyone to open."""
+    with contextlib.suppress(OSError):
+        job.output.unlink()
+    return SectionOutcome(
+        section=job.section,
+        ok=False,
+        output=job.output,
+        seconds=time.perf_counter() - start,
+        error=f"the disk holding {job.output.parent} is full",
+        ename=DISK_FULL,
+        output_written=False,
+        attempts=tries,
+    )
 
 
 #: The papermill engine used: papermill's nbclient engine, except that a cell stopped by the
@@ -465,8 +500,15 @@ def _forked_manager_class() -> Any:
     return _MANAGER_CLASS
 
 
-def _worker_init(barrier: Any = None, zygote: str | None = None) -> None:
-    """Runs once in each worker process."""
+def _worker_init(barrier: Any = None, zygote: str | None = None, build: int | None = None) -> None:
+    """Runs once in each worker process. The worker leaves when its parent (the fork server,
+    or the build itself with ``spawn``) or the build (pid ``build``) is gone
+    (``lifetime.py``); its kernel then notices and leaves too."""
+    from .lifetime import leave_with_parent
+
+    leave_with_parent(os.getppid(), watch=False)
+    if build is not None:
+        leave_with_parent(build, direct=False)
     global _BARRIER, _ZYGOTE
     _BARRIER, _ZYGOTE = barrier, zygote
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an idle worker never prints a traceback
@@ -541,7 +583,7 @@ class PapermillExecutor:
             max_workers=workers,
             mp_context=context,
             initializer=_worker_init,
-            initargs=(context.Barrier(meet) if meet > 1 else None, zygote),
+            initargs=(context.Barrier(meet) if meet > 1 else None, zygote, os.getpid()),
         )
 
     def start(

@@ -1,0 +1,85 @@
+"""Child processes that leave when the build that started them is gone.
+
+A build starts processes of its own: multiprocessing's fork server and pool workers, the
+kernels' zygote (``kernels.py``) and the kernels. If the build is killed (``kill -9``, a
+crashed terminal, the out-of-memory killer) none of them is told, and each could run on for
+ever with parent pid 1, some starting kernels a minute later. So each calls
+:func:`leave_with_parent` as soon as it starts:
+
+* on Linux the kernel itself does it: ``prctl(PR_SET_PDEATHSIG, signal)`` (through ctypes;
+  Python has no wrapper) asks for ``signal`` the moment the process's parent ends. It is
+  Linux-only, and it names the *direct* parent (for a pool worker, the fork server);
+* everywhere, and also for a process further up the chain (a pool worker watching the build
+  itself), a daemon thread polls that process's pid every :data:`POLL_SECONDS` and ends this
+  process when it is gone. That is the fallback on other systems, as ipykernel's own parent
+  poller is for the kernels jupyter_client starts.
+
+A process that forks without ``exec`` (the zygote) must not have other threads when it
+forks, so it asks for the signal only (``watch=False``) and polls its parent in its own loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+
+#: Seconds between two looks at the watched process by the watchdog thread.
+POLL_SECONDS = 0.5
+#: ``PR_SET_PDEATHSIG`` from ``<linux/prctl.h>``.
+_PR_SET_PDEATHSIG = 1
+
+
+def parent_death_signal(signum: int) -> bool:
+    """Ask Linux to send ``signum`` to this process when its parent ends. False where that
+    cannot be asked (not Linux, no C library found)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (a zombie counts until it is reaped)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process took the number: ours is gone
+        return True
+    return True
+
+
+def leave_with_parent(
+    parent: int, *, signum: int = signal.SIGKILL, watch: bool = True, direct: bool = True
+) -> None:
+    """End this process when ``parent`` ends (see the module docstring).
+
+    ``direct``: ``parent`` is this process's own parent, so Linux's parent-death signal
+    applies (``signum``); the parent is checked again afterwards, since it may have ended
+    before the request was made. ``watch``: also start the watchdog thread polling ``parent``.
+    """
+    if direct:
+        parent_death_signal(signum)
+        if os.getppid() != parent:  # it ended before we asked: the signal will never come
+            os._exit(1)
+    if watch:
+        threading.Thread(
+            target=_watch, args=(parent,), name="leave-with-parent", daemon=True
+        ).start()
+
+
+def _watch(parent: int) -> None:
+    while alive(parent):
+        time.sleep(POLL_SECONDS)
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(1)
