@@ -98,14 +98,14 @@ def build(
     # With the cache, most rebuilds execute one section: one kernel is started ahead when
     # kernels are not forked; without it, one per worker.
     executor = PapermillExecutor()
-    executor.start(
-        # never more workers (and kernels started ahead) than there are sections to run
-        min(jobs or os.cpu_count() or 1, len(SECTIONS)),
-        kernels=1 if cache else None,
-        cwd=PROJECT_ROOT,
-        prelude=kernel_prelude(q, data_dir, kept_in, code),
-    )
     try:
+        executor.start(
+            # never more workers (and kernels started ahead) than there are sections to run
+            min(jobs or os.cpu_count() or 1, len(SECTIONS)),
+            kernels=1 if cache else None,
+            cwd=PROJECT_ROOT,
+            prelude=kernel_prelude(q, data_dir, kept_in, code),
+        )
         from . import runner
 
         if kept_in is not None:

@@ -15,7 +15,6 @@ only when a command runs, so ``scorecard --help`` is instant.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import signal
 import sys
@@ -476,19 +475,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _stop_on_sigterm() -> Any:
-    """Handle SIGTERM (``kill PID``, a service manager stopping us) as Ctrl-C: the worker
-    processes get SIGINT, as a terminal gives every process of the job on Ctrl-C, and this
-    process raises KeyboardInterrupt, so the run stops cleanly, removes its staging folder and
+    """Handle SIGTERM (``kill PID``, a service manager stopping us) as Ctrl-C: raise
+    KeyboardInterrupt, so the run stops its workers and kernels, removes its staging folder and
     says "Interrupted; nothing was published" (exit 130). Returns the handler it replaced
     (None when it could not be set: not the main thread)."""
     if threading.current_thread() is not threading.main_thread():
         return None
 
     def terminated(_signum: int, _frame: object) -> None:
-        mp = sys.modules.get("multiprocessing")
-        for child in mp.active_children() if mp is not None else ():
-            with contextlib.suppress(OSError, TypeError):
-                os.kill(child.pid, signal.SIGINT)
         raise KeyboardInterrupt
 
     return signal.signal(signal.SIGTERM, terminated)

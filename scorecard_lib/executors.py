@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from .files import DISK_FULL as FULL_DISK_ERRNOS
 from .files import is_disk_full
+from .lifetime import interrupts_held
 
 #: ``on_event(section, event, seconds)``: event is "started" (seconds None), "finished" or
 #: "failed" (seconds the section took).
@@ -564,6 +565,7 @@ class PapermillExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_size = 0
         self._zygote: Any = None
+        self._others: set[Any] = set()
 
     def _start_zygote(self, cwd: Path | None, prelude: str = "") -> str | None:
         """Start the zygote (once), with the kernels' environment; its socket path."""
@@ -579,6 +581,8 @@ class PapermillExecutor:
         self, workers: int, meet: int = 0, zygote: str | None = None
     ) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(self.start_method)
+        # the pool's workers are the child processes that appear from now on (_workers)
+        self._others = set(multiprocessing.active_children())
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
@@ -606,16 +610,17 @@ class PapermillExecutor:
             return
         self._pool_size = max(1, max_workers or os.cpu_count() or 1)
         count = self._pool_size if kernels is None else max(0, min(kernels, self._pool_size))
-        zygote = self._start_zygote(cwd, prelude)
-        # only ``count`` workers now (the pool starts more when more jobs come)
-        self._pool = self._new_pool(self._pool_size, count, zygote)
-        for _ in range(count):
-            self._pool.submit(
-                _start_warm_kernel,
-                None if cwd is None else str(cwd),
-                "" if zygote is not None else prelude,  # a forked kernel has run it already
-                self.kernel_start_attempts,
-            )
+        with interrupts_held():  # see lifetime.interrupts_held
+            zygote = self._start_zygote(cwd, prelude)
+            # only ``count`` workers now (the pool starts more when more jobs come)
+            self._pool = self._new_pool(self._pool_size, count, zygote)
+            for _ in range(count):
+                self._pool.submit(
+                    _start_warm_kernel,
+                    None if cwd is None else str(cwd),
+                    "" if zygote is not None else prelude,  # a forked kernel has run it
+                    self.kernel_start_attempts,
+                )
 
     def close(self) -> None:
         """Stop what :meth:`start` started and :meth:`run` did not use, without waiting for
@@ -623,16 +628,26 @@ class PapermillExecutor:
         pool, self._pool = self._pool, None
         zygote, self._zygote = self._zygote, None
         if pool is not None:
-            processes = list(getattr(pool, "_processes", {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:  # an idle worker leaves at once, stopping its kernel
-                with contextlib.suppress(Exception):
-                    process.join(timeout=0.5)
-                    if process.is_alive():  # still starting its kernel: do not wait for it
-                        process.terminate()
-                        process.join(timeout=5)
+            # an idle worker leaves at once, stopping its kernel; one still starting its
+            # kernel is not waited for
+            self._stop_workers(wait=0.5)
         if zygote is not None:  # it kills any kernel still running
             zygote.close()
+
+    def _workers(self) -> list[Any]:
+        """The worker processes of the pools this executor started: the child processes
+        (``multiprocessing.active_children``) that were not there before."""
+        return [p for p in multiprocessing.active_children() if p not in self._others]
+
+    def _stop_workers(self, wait: float) -> None:
+        """Give each worker ``wait`` seconds to leave by itself, then terminate it."""
+        for process in self._workers():
+            with contextlib.suppress(Exception):
+                process.join(timeout=wait)
+                if process.is_alive():
+                    process.terminate()
+                    process.join(timeout=5)
 
     def run(
         self,
@@ -654,7 +669,8 @@ class PapermillExecutor:
         if pool is not None:
             workers = min(workers, self._pool_size)
         else:
-            pool = self._new_pool(workers, zygote=self._start_zygote(jobs[0].cwd))
+            with interrupts_held():
+                pool = self._new_pool(workers, zygote=self._start_zygote(jobs[0].cwd))
 
         def finish(index: int, outcome: SectionOutcome) -> None:
             outcomes[index] = outcome
@@ -665,7 +681,8 @@ class PapermillExecutor:
             index, job = pending.popleft()
             emit(job.section, "started", None)
             try:
-                future = pool.submit(_run_job, job, self.kernel_start_attempts)
+                with interrupts_held():  # it may start a worker: see lifetime.interrupts_held
+                    future = pool.submit(_run_job, job, self.kernel_start_attempts)
             except Exception as exc:  # a broken pool: report, do not raise
                 finish(index, _crashed(job, exc, 0.0))
                 return
@@ -685,8 +702,9 @@ class PapermillExecutor:
                     finish(index, outcome)
                     while pending and len(running) < workers:
                         submit()
-        except BaseException:
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): stop everything now
             pool.shutdown(wait=False, cancel_futures=True)
+            self._stop_workers(wait=0)  # busy workers too; the zygote then kills the kernels
             self.close()
             raise
         pool.shutdown(wait=True)

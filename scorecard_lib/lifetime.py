@@ -26,6 +26,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 #: Seconds between two looks at the watched process by the watchdog thread.
 POLL_SECONDS = 0.5
@@ -83,3 +84,33 @@ def _watch(parent: int) -> None:
     with contextlib.suppress(Exception):
         sys.stderr.flush()
     os._exit(1)
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Hold Ctrl-C (SIGINT) and SIGTERM back while the block runs, then act on them as usual.
+
+    For starting child processes: a worker whose start is interrupted half way is already
+    running but not yet known to its parent, which can then neither stop it nor keep alive
+    what it still has to read (it dies with a traceback). Only the main thread can hold
+    signals; elsewhere the block runs as it is."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def hold(signum: int, _frame: object) -> None:
+        received.append(signum)
+
+    previous = {signum: signal.signal(signum, hold) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(received):
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, None)
+            elif handler == signal.SIG_DFL:
+                signal.raise_signal(signum)

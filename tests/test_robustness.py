@@ -275,3 +275,147 @@ def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
             assert raw not in shown, raw
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<strong>bold</strong>" in html
+
+
+# --- nothing a stopped run started outlives it -------------------------------------------------
+
+#: Environment variable naming one test run: every process a run starts inherits it (the fork
+#: server, the resource tracker, the workers, the zygote and the kernels), so a process the
+#: run started is found even after it has been re-parented to pid 1.
+RUN_MARKER = "SCORECARD_TEST_RUN_MARKER"
+
+
+class ProcessWatch:
+    """Every process started by the command ``proc``: its descendants, polled while it runs
+    (by parent chain), and any process carrying the run's marker in its environment."""
+
+    def __init__(self, proc: subprocess.Popen[str], marker: str) -> None:
+        import threading
+
+        import psutil
+
+        self.proc = proc
+        self.marker = marker
+        self.seen: dict[int, float] = {}  # pid -> create time
+        self._stop = threading.Event()
+        self._psutil = psutil
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        psutil = self._psutil
+        while not self._stop.is_set():
+            try:
+                for child in psutil.Process(self.proc.pid).children(recursive=True):
+                    self.seen.setdefault(child.pid, child.create_time())
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def alive(self) -> list[str]:
+        """The processes started by the run that are still alive (zombies are not)."""
+        psutil = self._psutil
+        found: dict[int, str] = {}
+        for pid, created in self.seen.items():
+            try:
+                p = psutil.Process(pid)
+                if p.create_time() == created and p.status() != psutil.STATUS_ZOMBIE:
+                    found[pid] = " ".join(p.cmdline())[:150]
+            except psutil.Error:
+                pass
+        for p in psutil.process_iter():
+            try:
+                if p.pid != os.getpid() and p.environ().get(RUN_MARKER) == self.marker:
+                    if p.status() != psutil.STATUS_ZOMBIE:
+                        found[p.pid] = " ".join(p.cmdline())[:150]
+            except psutil.Error:
+                pass
+        return [f"{pid}: {cmd}" for pid, cmd in sorted(found.items())]
+
+
+class StderrLines:
+    """The lines a process writes to stderr, read as they come."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.lines.append(line)
+
+    def has(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def text(self) -> str:
+        self._thread.join(timeout=30)
+        return "".join(self.lines)
+
+
+#: When the run is stopped, by what it has just printed: validating the inputs while the
+#: workers and the zygote start, executing the section notebooks, assembling the report.
+MOMENTS = {
+    "validating": "Building the report for",
+    "running kernels": "[1/6]",
+    "assembling": "[6/6]",
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("moment", list(MOMENTS))
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_no_process_started_by_a_stopped_run_outlives_it(
+    how: str, moment: str, tmp_path: Path
+) -> None:
+    """``kill PID`` (SIGTERM) or ``kill -9 PID`` of ``scorecard run`` itself (not its process
+    group: only the command is told) at three moments: 5 seconds later nothing it started is
+    alive, nothing published changed, and SIGTERM stops it like Ctrl-C."""
+    import uuid
+
+    out = tmp_path / "outputs"
+    before = publish_fake(out)  # a run reaching the end would be refused: never published
+    marker = uuid.uuid4().hex
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scorecard_lib.cli", "run", Q, "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, RUN_MARKER: marker},
+        start_new_session=True,
+    )
+    watch = ProcessWatch(proc, marker)
+    err = StderrLines(proc)
+    try:
+        wait_for(lambda: err.has(MOMENTS[moment]) or proc.poll() is not None, timeout=300)
+        if moment == "running kernels":
+            time.sleep(0.5)  # the other sections are running now
+        assert proc.poll() is None, err.text()
+        assert watch.seen, "the run started no process"
+        proc.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+        signalled = time.monotonic()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        watch.stop()
+    time.sleep(max(0.0, signalled + 5 - time.monotonic()))
+    assert watch.alive() == []
+    stderr = err.text()
+    if how == "SIGTERM":
+        assert proc.returncode == 130, stderr
+        assert "Interrupted; nothing was published." in stderr
+        assert "Traceback" not in stderr
+        assert not list(out.glob(".staging-*"))
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert snapshot(out / Q) == before
+    assert reports(out) == [f"{Q}/report.html"]
