@@ -329,9 +329,12 @@ class ProcessWatch:
                 pass
         for p in psutil.process_iter():
             try:
-                if p.pid != os.getpid() and p.environ().get(RUN_MARKER) == self.marker:
-                    if p.status() != psutil.STATUS_ZOMBIE:
-                        found[p.pid] = " ".join(p.cmdline())[:150]
+                if (
+                    p.pid != os.getpid()
+                    and p.environ().get(RUN_MARKER) == self.marker
+                    and p.status() != psutil.STATUS_ZOMBIE
+                ):
+                    found[p.pid] = " ".join(p.cmdline())[:150]
             except psutil.Error:
                 pass
         return [f"{pid}: {cmd}" for pid, cmd in sorted(found.items())]
@@ -419,3 +422,88 @@ def test_no_process_started_by_a_stopped_run_outlives_it(
         assert proc.returncode == -signal.SIGKILL
     assert snapshot(out / Q) == before
     assert reports(out) == [f"{Q}/report.html"]
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_full_disk_while_publishing_is_said_plainly_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The disk fills up as the manifest is written (after the sections ran): a full disk,
+    named, exit 2; not "correct the data or the notebook"."""
+    import errno
+
+    from scorecard_lib import manifest
+
+    out = tmp_path / "outputs"
+    before = publish_fake(out)
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", NOTEBOOKS)
+    monkeypatch.setattr(runner, "SECTIONS", ("fine",))
+
+    def full(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(manifest, "write_manifest", full)
+    status = cli.main(["run", Q, "--out", str(out), "--no-cache"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"The disk holding {out} is full" in err and "nothing was published" in err
+    assert "correct the data or the notebook" not in err and "Traceback" not in err
+    assert snapshot(out / Q) == before
+    assert not list(out.glob(".staging-*")) and not (out / ".failed").exists()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path, request: pytest.FixtureRequest) -> object:
+    """A folder on a tmpfs of the given size (KiB): a real disk that fills up. Needs root."""
+
+    def mount(kib: int) -> Path:
+        folder = tmp_path / f"tiny-{kib}"
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+        request.addfinalizer(lambda: subprocess.run(["umount", "-l", str(folder)], check=False))
+        return folder
+
+    return mount
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kib", [200, 1200])
+def test_a_real_full_disk_is_said_plainly_and_no_cut_notebook_is_kept(
+    kib: int, tiny_disk: object
+) -> None:
+    """``scorecard run`` into a folder on a disk too small for the report: with 200 KiB the
+    section notebooks do not fit (written by the worker processes), with 1200 KiB they do
+    but the report does not (written by the command)."""
+    out = tiny_disk(kib)  # type: ignore[operator]
+    done = subprocess.run(
+        [sys.executable, "-m", "scorecard_lib.cli", "run", Q, "--out", str(out), "--no-cache"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"The disk holding {out} is full" in done.stderr
+    assert "nothing was published" in done.stderr
+    assert "correct the data or the notebook" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (out / Q).exists() and not list(out.glob(".staging-*"))
+    for kept in (out / ".failed").rglob("*.ipynb"):  # none expected; never a cut one
+        json.loads(kept.read_text(encoding="utf-8"))
+
+
+@pytest.mark.e2e
+def test_jobs_beyond_the_sections_are_capped(tmp_path: Path) -> None:
+    """``--jobs 64`` runs (six workers at most), where 1000 once broke the pool."""
+    out = tmp_path / "outputs"
+    assert cli_with(out, "fine,raises", "--jobs", "64", "--no-cache") == 1
+    assert (out / ".failed" / Q / "raises.ipynb").is_file()
