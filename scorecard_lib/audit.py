@@ -52,6 +52,7 @@ from typing import Any
 from . import manifest as manifest_mod
 from . import record
 from .errors import InputError, ScorecardError
+from .lifetime import run_supervised
 from .paths import DATA_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, resolve, resolve_given
 from .quarters import Quarter, parse_quarter
 
@@ -1228,25 +1229,20 @@ def _rerun_recorded_code(
             [str(tree), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
         )
         try:
-            done = subprocess.run(
-                argv,
-                cwd=str(tree),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RECORDED_RUN_TIMEOUT,
-                check=False,
+            # supervised: the other commit's code may not leave with us if we are stopped
+            status, stdout, stderr = run_supervised(
+                argv, cwd=str(tree), env=env, timeout=RECORDED_RUN_TIMEOUT
             )
         except subprocess.TimeoutExpired:
             return None, [Finding(topic, "the re-run with the recorded code took too long")]
         folder = out / quarter.id
-        if done.returncode != 0 or not (folder / record.MANIFEST_NAME).is_file():
-            tail = "\n".join((done.stderr or done.stdout or "").strip().splitlines()[-6:])
+        if status != 0 or not (folder / record.MANIFEST_NAME).is_file():
+            tail = "\n".join((stderr or stdout or "").strip().splitlines()[-6:])
             return None, [
                 Finding(
                     topic,
                     f"the recorded code (commit {_short(commit)}) could not rebuild the quarter "
-                    f"(exit {done.returncode}):\n{tail}",
+                    f"(exit {status}):\n{tail}",
                 )
             ]
         kept = tmp / "recorded-record"

@@ -507,3 +507,72 @@ def test_jobs_beyond_the_sections_are_capped(tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     assert cli_with(out, "fine,raises", "--jobs", "64", "--no-cache") == 1
     assert (out / ".failed" / Q / "raises.ipynb").is_file()
+
+
+# --- a command run on our behalf leaves with us ---------------------------------------------------
+
+#: Starts a grandchild in its own process group (as ``scorecard run`` starts its workers) and
+#: waits; neither would ever leave by itself.
+LINGERING = (
+    "import subprocess, sys, time\n"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+    "print('started', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def _marked(marker: str) -> list[int]:
+    import psutil
+
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get(RUN_MARKER) == marker and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(p.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_a_supervised_command_is_stopped_whole_on_timeout() -> None:
+    """The audit's re-run with another commit's code: on a timeout the command and what it
+    started are stopped (that code may not know how to leave by itself)."""
+    import uuid
+
+    from scorecard_lib.lifetime import run_supervised
+
+    marker = uuid.uuid4().hex
+    env = {**os.environ, RUN_MARKER: marker}
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_supervised([sys.executable, "-c", LINGERING], timeout=3, env=env)
+    wait_for(lambda: not _marked(marker), timeout=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_supervised_command_leaves_when_we_are_killed(how: int) -> None:
+    import uuid
+
+    marker = uuid.uuid4().hex
+    script = (
+        "import sys\n"
+        "from scorecard_lib.lifetime import run_supervised\n"
+        f"run_supervised([sys.executable, '-c', {LINGERING!r}], timeout=120)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, RUN_MARKER: marker},
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: len(_marked(marker)) >= 4)  # us, the supervisor, command, grandchild
+        proc.send_signal(how)
+        proc.wait(timeout=30)
+        killed = time.monotonic()
+        time.sleep(5)
+        assert _marked(marker) == [], f"still alive {time.monotonic() - killed:.1f} s later"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
