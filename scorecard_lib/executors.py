@@ -21,6 +21,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -537,6 +538,10 @@ def _run_job(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
         signal.signal(signal.SIGINT, previous)
 
 
+#: Held while a pool may start a worker process (``PapermillExecutor._submit``).
+_SPAWNING = threading.Lock()
+
+
 def _start_method() -> str:
     methods = multiprocessing.get_all_start_methods()
     return "forkserver" if "forkserver" in methods else "spawn"
@@ -565,7 +570,7 @@ class PapermillExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_size = 0
         self._zygote: Any = None
-        self._others: set[Any] = set()
+        self._mine: set[Any] = set()  # the worker processes this executor's pools started
 
     def _start_zygote(self, cwd: Path | None, prelude: str = "") -> str | None:
         """Start the zygote (once), with the kernels' environment; its socket path."""
@@ -581,8 +586,6 @@ class PapermillExecutor:
         self, workers: int, meet: int = 0, zygote: str | None = None
     ) -> ProcessPoolExecutor:
         context = multiprocessing.get_context(self.start_method)
-        # the pool's workers are the child processes that appear from now on (_workers)
-        self._others = set(multiprocessing.active_children())
         return ProcessPoolExecutor(
             max_workers=workers,
             mp_context=context,
@@ -615,7 +618,8 @@ class PapermillExecutor:
             # only ``count`` workers now (the pool starts more when more jobs come)
             self._pool = self._new_pool(self._pool_size, count, zygote)
             for _ in range(count):
-                self._pool.submit(
+                self._submit(
+                    self._pool,
                     _start_warm_kernel,
                     None if cwd is None else str(cwd),
                     "" if zygote is not None else prelude,  # a forked kernel has run it
@@ -635,10 +639,22 @@ class PapermillExecutor:
         if zygote is not None:  # it kills any kernel still running
             zygote.close()
 
+    def _submit(self, pool: ProcessPoolExecutor, fn: Any, *args: Any) -> Future[Any]:
+        """``pool.submit``, noting the worker process it starts, if any: the child processes
+        (``multiprocessing.active_children``) that appear meanwhile, other executors (the
+        audit runs several at once, in threads) being kept from starting any until then.
+        Ctrl-C and SIGTERM are held meanwhile (see ``lifetime.interrupts_held``)."""
+        with _SPAWNING:
+            before = set(multiprocessing.active_children())
+            with interrupts_held():
+                future = pool.submit(fn, *args)
+            self._mine.update(set(multiprocessing.active_children()) - before)
+        return future
+
     def _workers(self) -> list[Any]:
-        """The worker processes of the pools this executor started: the child processes
-        (``multiprocessing.active_children``) that were not there before."""
-        return [p for p in multiprocessing.active_children() if p not in self._others]
+        """The worker processes this executor's pools started that are still running."""
+        self._mine = {p for p in self._mine if p.is_alive()}
+        return list(self._mine)
 
     def _stop_workers(self, wait: float) -> None:
         """Give each worker ``wait`` seconds to leave by itself, then terminate it."""
@@ -681,8 +697,7 @@ class PapermillExecutor:
             index, job = pending.popleft()
             emit(job.section, "started", None)
             try:
-                with interrupts_held():  # it may start a worker: see lifetime.interrupts_held
-                    future = pool.submit(_run_job, job, self.kernel_start_attempts)
+                future = self._submit(pool, _run_job, job, self.kernel_start_attempts)
             except Exception as exc:  # a broken pool: report, do not raise
                 finish(index, _crashed(job, exc, 0.0))
                 return
