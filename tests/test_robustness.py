@@ -399,6 +399,8 @@ def test_no_process_started_by_a_stopped_run_outlives_it(
     err = StderrLines(proc)
     try:
         wait_for(lambda: err.has(MOMENTS[moment]) or proc.poll() is not None, timeout=300)
+        if moment == "validating":  # the zygote, fork server and first worker are starting
+            wait_for(lambda: len(watch.seen) >= 3 or proc.poll() is not None, timeout=60)
         if moment == "running kernels":
             time.sleep(0.5)  # the other sections are running now
         assert proc.poll() is None, err.text()
