@@ -14,16 +14,8 @@ from scorecard_lib.quarters import Quarter, parse_quarter, quarter_range
 
 @pytest.mark.parametrize(
     "text",
-    [
-        "2016-17-Q4",
-        "2016/17 Q4",
-        "Q4 2016/17",
-        "2016-17 Q4",
-        "q4 2016-17",
-        " 2016/2017 Q4 ",
-        "Q4-2016/17",
-        "2016/17Q4",
-    ],
+    ["2016-17-Q4", "2016/17 Q4", "Q4 2016/17", "2016-17 Q4", "q4 2016-17", " 2016/2017 Q4 ",
+     "Q4-2016/17", "2016/17Q4"],
 )
 def test_common_spellings_all_mean_the_same_quarter(text: str) -> None:
     assert parse_quarter(text) == Quarter(2016, 4)
