@@ -578,3 +578,52 @@ def test_a_supervised_command_leaves_when_we_are_killed(how: int) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.mark.slow
+def test_the_watchdog_ends_a_process_whose_watched_process_is_gone() -> None:
+    """The fallback where Linux's parent-death signal is missing (or the watched process is
+    not the direct parent): a process watching another leaves within a second of it."""
+    import uuid
+
+    marker = uuid.uuid4().hex
+    watcher = (
+        "import os, sys, time\n"
+        "from scorecard_lib.lifetime import leave_with_parent\n"
+        "leave_with_parent(int(sys.argv[1]), direct=False)\n"
+        "time.sleep(120)\n"
+    )
+    middle = (
+        "import subprocess, sys, os, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {watcher!r}, str(os.getpid())],"
+        " start_new_session=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", middle],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, RUN_MARKER: marker},
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: len(_marked(marker)) == 2)
+        time.sleep(1)  # the watcher has imported the library and watches
+        proc.kill()
+        proc.wait(timeout=30)
+        time.sleep(5)
+        assert _marked(marker) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_signals_are_held_while_a_worker_starts_then_acted_on() -> None:
+    from scorecard_lib.lifetime import interrupts_held
+
+    reached_the_end = False
+    with pytest.raises(KeyboardInterrupt), interrupts_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # a signal not held would have interrupted this
+        reached_the_end = True
+    assert reached_the_end
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
