@@ -55,8 +55,8 @@ def alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # someone else's process took the number: ours is gone
-        return True
+    except PermissionError:  # another user's process has the number now: ours is gone
+        return False
     return True
 
 
