@@ -90,9 +90,11 @@ def write_atomically(path: Path, data: bytes) -> Path:
             os.fchmod(fh.fileno(), 0o666 & ~umask())
             fh.write(data)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and not exc.filename:
+            exc.filename = str(path)  # a failed write() names no file: say which
         raise
     return path
 

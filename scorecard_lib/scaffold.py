@@ -371,7 +371,12 @@ def write_files_atomically(
     staging = make_staging_folder(parent, f".{folder.name}.incoming-")
     try:
         for name, text in files.items():
-            (staging / name).write_bytes(text.encode("utf-8"))
+            try:
+                (staging / name).write_bytes(text.encode("utf-8"))
+            except OSError as exc:
+                if not exc.filename:
+                    exc.filename = str(folder / name)  # a failed write() names no file
+                raise
         old: Path | None = None
         if folder.exists():
             old = keep_old_as or Path(

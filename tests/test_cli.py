@@ -383,3 +383,37 @@ def test_the_atomic_writers_follow_the_umask(
     assert stat.S_IMODE(written.stat().st_mode) == file_mode
     assert stat.S_IMODE(folder.stat().st_mode) == folder_mode
     assert sorted(p.name for p in written.parent.iterdir()) == ["f.txt"]  # no temporary left
+
+
+def test_a_full_disk_during_an_atomic_write_names_the_folder_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from scorecard_lib import files
+
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            self.fh.close()
+
+        def fileno(self) -> int:
+            return int(self.fh.fileno())
+
+        def write(self, _data: bytes) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
+    target = tmp_path / "params" / "2017-18-Q2.yaml"
+    with pytest.raises(OSError) as info:
+        files.write_atomically(target, b"quarter: 2017-18-Q2\n")
+    assert files.is_disk_full(info.value) and info.value.filename == str(target)
+    assert list(target.parent.iterdir()) == []  # no temporary file, no half a file
