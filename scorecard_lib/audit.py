@@ -61,7 +61,8 @@ from typing import Any
 from . import manifest as manifest_mod
 from . import record
 from .errors import InputError, ScorecardError
-from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
+from .lifetime import run_supervised
+from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve, resolve_given
 from .quarters import Quarter, parse_quarter
 
 EXIT_IDENTICAL, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -1303,25 +1304,20 @@ def _rerun_recorded_code(
             [str(tree), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
         )
         try:
-            done = subprocess.run(
-                argv,
-                cwd=str(tree),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RECORDED_RUN_TIMEOUT,
-                check=False,
+            # supervised: the other commit's code may not leave with us if we are stopped
+            status, stdout, stderr = run_supervised(
+                argv, cwd=str(tree), env=env, timeout=RECORDED_RUN_TIMEOUT
             )
         except subprocess.TimeoutExpired:
             return None, [Finding(topic, "the re-run with the recorded code took too long")]
         folder = out / quarter.id
-        if done.returncode != 0 or not (folder / record.MANIFEST_NAME).is_file():
-            tail = "\n".join((done.stderr or done.stdout or "").strip().splitlines()[-6:])
+        if status != 0 or not (folder / record.MANIFEST_NAME).is_file():
+            tail = "\n".join((stderr or stdout or "").strip().splitlines()[-6:])
             return None, [
                 Finding(
                     topic,
                     f"the recorded code (commit {_short(commit)}) could not rebuild the quarter "
-                    f"(exit {done.returncode}):\n{tail}",
+                    f"(exit {status}):\n{tail}",
                 )
             ]
         kept = tmp / "recorded-record"
@@ -1382,7 +1378,7 @@ def audit_quarter(
     started = time.perf_counter()
     q, folder = find_record(quarter, archive_dir=archive_dir, folder=folder)
     recorded = load_record(q, folder)
-    data = Path(data_dir).expanduser().resolve() if data_dir else recorded_data_dir(recorded)
+    data = resolve_given(data_dir) if data_dir else recorded_data_dir(recorded)
     if not data.is_dir():
         raise InputError(
             f"The data folder the record was built from is not there ({_human(data)})",

@@ -20,13 +20,14 @@ pandas) so that a build in which nothing changed answers at once:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .executors import EventCallback, PapermillExecutor
-from .paths import DATA_DIR, PROJECT_ROOT, data_parameter, resolve
+from .paths import DATA_DIR, PROJECT_ROOT, SECTIONS, data_parameter, resolve
 from .quarters import Quarter, parse_quarter
 
 
@@ -98,13 +99,14 @@ def build(
     # With the cache, most rebuilds execute one section: one kernel is started ahead when
     # kernels are not forked; without it, one per worker.
     executor = PapermillExecutor()
-    executor.start(
-        jobs,
-        kernels=1 if cache else None,
-        cwd=PROJECT_ROOT,
-        prelude=kernel_prelude(q, data_dir, kept_in, code),
-    )
     try:
+        executor.start(
+            # never more workers (and kernels started ahead) than there are sections to run
+            min(jobs or os.cpu_count() or 1, len(SECTIONS)),
+            kernels=1 if cache else None,
+            cwd=PROJECT_ROOT,
+            prelude=kernel_prelude(q, data_dir, kept_in, code),
+        )
         from . import runner
 
         if kept_in is not None:

@@ -9,28 +9,46 @@
 
 A :class:`~scorecard_lib.errors.ScorecardError` prints its one-paragraph message (no traceback)
 and exits with its ``exit_code``; ``--debug`` shows the traceback instead. Ctrl-C exits 130
-having published nothing. The runner (and pandas behind it) is imported only when a command
-runs, so ``scorecard --help`` is instant.
+having published nothing, and so does SIGTERM. The runner (and pandas behind it) is imported
+only when a command runs, so ``scorecard --help`` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from .errors import ScorecardError
+from .files import disk_full_error, is_disk_full
 from .paths import SECTIONS
 from .quarters import EXAMPLE, Quarter, parse_quarter
 from .validate import quarter_argument
 
 EXIT_INTERRUPTED = 130
 EXIT_OS_ERROR = 2
+
+
+#: The most sections (or quarters, for ``audit --parallel``) run at once that is accepted: each
+#: runs its own kernel, and a report has six sections. More than the sections of a report
+#: never helps; the runner never starts more workers than it has sections.
+MAX_JOBS = 64
+
+
+def _jobs(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_JOBS:
+        raise argparse.ArgumentTypeError(
+            f"{value} is too many: at most {MAX_JOBS} (a report has {len(SECTIONS)} sections, "
+            f"so more than {len(SECTIONS)} at once never helps)"
+        )
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -86,8 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--jobs",
         metavar="N",
-        type=_positive_int,
-        help="sections run at once (default: the number of CPUs)",
+        type=_jobs,
+        help="sections run at once, 1 to 64 (default: the number of CPUs; never more than "
+        "the report's sections)",
     )
     run.add_argument(
         "--timeout",
@@ -176,14 +195,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--jobs",
         metavar="N",
-        type=_positive_int,
-        help="sections of one quarter run at once (default: the number of CPUs)",
+        type=_jobs,
+        help="sections of one quarter run at once, 1 to 64 (default: the number of CPUs)",
     )
     audit.add_argument(
         "--parallel",
         metavar="N",
-        type=_positive_int,
-        help="quarters audited at once with --all (default: CPUs divided by --jobs, or 2)",
+        type=_jobs,
+        help="quarters audited at once with --all, 1 to 64 (default: CPUs divided by --jobs, or 2)",
     )
     audit.add_argument(
         "--with-current-code",
@@ -311,7 +330,7 @@ def _shown(path: Path) -> str:
     """A path relative to the current directory when inside it (as ``runner.human_path``)."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 
@@ -520,6 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     debug: bool = args.debug
+    previous = _stop_on_sigterm()
     try:
         code: int = args.handler(args)
         return code
@@ -536,6 +556,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if debug:
             raise
+        if is_disk_full(exc):  # a write the library did not expect to fail
+            folder = Path(exc.filename).parent if exc.filename else Path.cwd()
+            print(disk_full_error(folder, exc).message(), file=sys.stderr)
+            return EXIT_OS_ERROR
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         print(
             f"Could not read or write a file{where}: {exc.strerror or exc}. "
@@ -543,6 +567,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_OS_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """Handle SIGTERM (``kill PID``, a service manager stopping us) as Ctrl-C: raise
+    KeyboardInterrupt, so the run stops its workers and kernels, removes its staging folder and
+    says "Interrupted; nothing was published" (exit 130). Returns the handler it replaced
+    (None when it could not be set: not the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminated(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, terminated)
 
 
 def console() -> None:

@@ -32,6 +32,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,15 @@ from filelock import Timeout as LockTimeout
 from . import assemble, loading, manifest, record
 from .cache import BuildCache
 from .errors import ExecutionError, InputError, LockedError
-from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
+from .executors import (
+    DISK_FULL,
+    EventCallback,
+    Executor,
+    PapermillExecutor,
+    SectionJob,
+    SectionOutcome,
+)
+from .files import disk_full_error, full_disk_reported, is_disk_full
 from .normalise import normalise_notebook, write_notebook
 from .paths import (
     DATA_DIR,
@@ -63,6 +72,7 @@ NOTEBOOKS_SUBDIR = "notebooks"
 FAILED_DIR = ".failed"
 LOCK_TIMEOUT = 1.0  # seconds a second run of the same quarter waits before giving up
 SECTION_TIMEOUT = 600  # seconds one cell may run
+NOTHING_PUBLISHED = "nothing was published"
 
 
 @dataclass(frozen=True)
@@ -81,7 +91,7 @@ def human_path(path: Path) -> str:
     path = Path(path).resolve()
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 
@@ -216,7 +226,7 @@ def run_quarter(
         )
     _check_notebook_parameters(nb_dir, names, parameters)
 
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out_folder(out)
     lock = _lock(out, q)
     try:
         lock.acquire()
@@ -228,28 +238,29 @@ def run_quarter(
             "run ends, even if it crashed)",
         ) from None
     try:
-        result = _run_locked(
-            q,
-            data=data,
-            out=out,
-            nb_dir=nb_dir,
-            names=names,
-            params=params,
-            inputs=inputs,
-            parameters=parameters,
-            command=command,
-            jobs=jobs,
-            executor=(
-                build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
-                if build_cache is not None
-                else executor or PapermillExecutor()
-            ),
-            on_event=on_event,
-            timeout=timeout,
-            started=started,
-            results=results,
-            publication=publication,
-        )
+        with full_disk_reported(out, NOTHING_PUBLISHED):
+            result = _run_locked(
+                q,
+                data=data,
+                out=out,
+                nb_dir=nb_dir,
+                names=names,
+                params=params,
+                inputs=inputs,
+                parameters=parameters,
+                command=command,
+                jobs=jobs,
+                executor=(
+                    build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
+                    if build_cache is not None
+                    else executor or PapermillExecutor()
+                ),
+                on_event=on_event,
+                timeout=timeout,
+                started=started,
+                results=results,
+                publication=publication,
+            )
         if build_cache is not None:
             build_cache.record(result.out_folder)
         return result
@@ -299,6 +310,8 @@ def _run_locked(
             section_jobs, max_workers=jobs or os.cpu_count() or 1, on_event=on_event
         )
         failures = [o for o in outcomes if not o.ok]
+        if any(o.ename == DISK_FULL for o in failures):
+            raise disk_full_error(out, outcome=NOTHING_PUBLISHED)
         if failures:
             _keep_failed(failures, failed_dir)
             raise SectionsFailed(q, failures, len(section_jobs), failed_dir, final)
@@ -359,10 +372,46 @@ def _keep_failed(failures: Sequence[SectionOutcome], failed_dir: Path) -> None:
     shutil.rmtree(failed_dir, ignore_errors=True)
     failed_dir.mkdir(parents=True, exist_ok=True)
     for f in failures:
-        if f.output_written and f.output.is_file():
+        if f.output_written and _readable_notebook(f.output):
             shutil.move(str(f.output), str(failed_dir / f.output.name))
     _remove_if_empty(failed_dir)
     _remove_if_empty(failed_dir.parent)
+
+
+def _readable_notebook(path: Path) -> bool:
+    """Whether ``path`` is a whole notebook: one cut short (a write that failed half way)
+    is not kept for anyone to open."""
+    try:
+        nbformat.read(str(path), as_version=4)
+    except Exception:
+        return False
+    return True
+
+
+def _check_out_folder(out: Path) -> None:
+    """Make ``out`` if missing and check a file can be created in it, so that a folder that
+    cannot be written is reported as such (and not, through the lock, as another run)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".scorecard-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(out, exc, "nothing was run or published") from None
+        reason = exc.strerror or type(exc).__name__
+        if isinstance(exc, FileExistsError | NotADirectoryError) or (
+            out.exists() and not out.is_dir()
+        ):
+            reason = "it is not a folder"
+        elif isinstance(exc, FileNotFoundError) and out.is_dir():
+            reason = "it is not a normal folder: it does not take new files"
+        raise InputError(
+            f"The output folder {human_path(out)} cannot be written ({reason}), so nothing was run",
+            where=human_path(out),
+            fix="give --out a folder you may create files in, or leave --out off to use the "
+            "project's outputs/",
+        ) from None
 
 
 def _remove_if_empty(folder: Path) -> None:
