@@ -406,7 +406,7 @@ def test_run_with_a_template_records_it_and_a_cached_rebuild_keeps_the_paper(
     assert main(["run", QUARTER, "--out", str(out)]) == 0
     assert not (out / QUARTER / "report.docx").exists()
     # The same inputs with --docx-template is a different build: not "nothing changed".
-    args = ["run", QUARTER, "--docx-template", str(template), "--out", str(out), "--force"]
+    args = ["run", QUARTER, "--docx-template", str(template), "--out", str(out)]
     assert main(args) == 0
     paper = out / QUARTER / "report.docx"
     assert docx.Document(str(paper)).styles["Heading 1"].font.name == "Georgia"
@@ -437,3 +437,32 @@ def test_charts_drawn_as_png_are_stable_and_never_kept_as_svg(tmp_path: Path) ->
     assert png.mime == charts.PNG_MIME and png.image.startswith(b"\x89PNG")
     assert png.image == again.image and png.alt == svg.alt
     assert png.data.equals(svg.data)
+
+
+@pytest.mark.e2e
+def test_publish_with_docx_puts_the_paper_in_the_record(tmp_path: Path) -> None:
+    from scorecard_lib.publishing import publish_quarter
+
+    done = publish_quarter(
+        QUARTER, archive_dir=tmp_path / "archive", docx=True, require_committed_code=False
+    )
+    paper = done.folder / "report.docx"
+    assert paper.is_file()
+    manifest = record.read_json(done.folder / "manifest.json") or {}
+    assert "report.docx" in {e["path"] for e in manifest["outputs"]}
+    assert manifest["command"] == f"scorecard run {QUARTER} --docx"
+    assert audit.check_published_files(done.folder, manifest) == []
+
+
+def test_publish_refuses_a_bad_template_before_building(tmp_path: Path) -> None:
+    from scorecard_lib.publishing import publish_quarter
+
+    archive = tmp_path / "archive"
+    with pytest.raises(word.WordTemplateError, match="does not exist"):
+        publish_quarter(
+            QUARTER,
+            archive_dir=archive,
+            docx_template=tmp_path / "missing.dotx",
+            require_committed_code=False,
+        )
+    assert not archive.exists()
