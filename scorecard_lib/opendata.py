@@ -18,9 +18,9 @@ results do not carry (theme, unit, period label, owner, likelihood and impact) i
 text from the same validated inputs, joined on the indicator or risk id.
 
 **Byte-stable.** The CSVs are written with fixed formatting (``\\n`` line ends, shortest
-round-trip numbers, ``true``/``false``, empty for missing); the ODS is normalised (see
-:func:`normalise_ods`); the descriptor is JSON with a fixed key order. Same inputs, code and
-environment give the same bytes.
+round-trip numbers, ``true``/``false``, empty for missing); the ODS is put in a canonical
+form (see :func:`normalise_ods`); the descriptor is JSON with a fixed key order. Same
+inputs, code and environment give the same bytes.
 
 Layer 6 (beside ``record``): imports ``sections`` for the descriptive columns.
 """
@@ -36,6 +36,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from xml.etree import ElementTree
 
 import pandas as pd
 
@@ -62,6 +63,7 @@ MISSING_VALUES: list[str] = [""]
 ODS_MEDIATYPE = "application/vnd.oasis.opendocument.spreadsheet"
 #: The date every entry of the ODS zip carries (the earliest a zip can hold).
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+_XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 _QUARTER_PATTERN = r"^[0-9]{4}-[0-9]{2}-Q[1-4]$"
 _TREND_WORDS = ("up", "down", "same", "new", "closed")
@@ -517,14 +519,21 @@ def ods_bytes(sheets: Mapping[str, pd.DataFrame]) -> bytes:
 
 
 def normalise_ods(data: bytes) -> bytes:
-    """The same spreadsheet with every zip entry dated ``ZIP_EPOCH`` and fixed permissions.
+    """The same spreadsheet in a canonical form: every XML part in Canonical XML and every
+    zip entry dated ``ZIP_EPOCH`` with fixed permissions.
 
-    Why by hand: an ODS file is a zip, and odfpy (through pandas' ``ExcelWriter``) stamps
-    every entry with the time it was written, which no option of either turns off, so two
-    builds would differ. Its ``meta.xml`` carries only the generator's name and version (no
-    creation date), so only the zip entries need fixing. They are copied in order with the
-    public ``zipfile`` API, each keeping its compression (``mimetype`` first and stored, as
-    the OpenDocument standard requires); the XML inside is not touched.
+    Why by hand: odfpy (which pandas' ``ExcelWriter`` uses for ODS) has two sources of
+    difference that no option of either turns off. It stamps every zip entry with the time it
+    was written. And it declares on each part's root element every XML namespace it has met
+    so far *in the process* (a class-level dictionary), so the first spreadsheet a process
+    writes declares fewer namespaces than the next, or than one written after another
+    OpenDocument file. So each XML part is rewritten with the standard library's
+    ``xml.etree.ElementTree.canonicalize`` (W3C Canonical XML 2.0: only the namespace
+    declarations in use, attributes in a fixed order; the tables hold no formulas, so no
+    prefix is used only inside an attribute value), and the entries are copied in order with
+    the public ``zipfile`` API, each keeping its compression (``mimetype`` first and stored,
+    as the OpenDocument standard requires). ``meta.xml`` carries no creation date, only the
+    generator's name and version.
     """
     out = io.BytesIO()
     with (
@@ -532,11 +541,15 @@ def normalise_ods(data: bytes) -> bytes:
         zipfile.ZipFile(out, "w") as target,
     ):
         for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename.endswith(".xml"):
+                canonical = ElementTree.canonicalize(content.decode("utf-8"))
+                content = _XML_DECLARATION + canonical.encode("utf-8")
             entry = zipfile.ZipInfo(info.filename, date_time=ZIP_EPOCH)
             entry.compress_type = info.compress_type
             entry.create_system = 3  # Unix, whatever system builds it
             entry.external_attr = 0o100644 << 16  # a regular file, rw-r--r--
-            target.writestr(entry, source.read(info.filename))
+            target.writestr(entry, content)
     return out.getvalue()
 
 
