@@ -241,6 +241,12 @@ def rating_changes(
     return tuple(changes)
 
 
+def _sentence(text: str | None) -> str | None:
+    """A recorded reason as the page's sentences end it (the page adds the full stop)."""
+    text = " ".join(str(text or "").split()).rstrip(".")
+    return text or None
+
+
 def _href(*parts: str) -> str:
     return "/".join(urllib.parse.quote(p) for p in parts)
 
@@ -306,8 +312,8 @@ def archive_entries(folder: Path) -> list[Entry]:
                 current=r.superseded_by is None,
                 supersedes=r.supersedes,
                 superseded_by=r.superseded_by,
-                reason=r.reason,
-                replaced_because=successor.reason if successor else None,
+                reason=_sentence(r.reason),
+                replaced_because=_sentence(successor.reason) if successor else None,
                 counts=counts,
                 red_risks=red_risks,
                 previous=previous.quarter if previous else None,
