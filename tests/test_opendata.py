@@ -361,3 +361,11 @@ def test_the_audit_names_an_edited_scorecard_csv(
     found = [f.text for f in audit.check_published_files(folder, recorded)]
     assert len(found) == 1
     assert found[0].startswith("open-data/scorecard.csv was changed after it was published")
+
+
+def test_the_docs_describe_every_column() -> None:
+    from scorecard_lib.paths import PROJECT_ROOT
+
+    text = (PROJECT_ROOT / "docs" / "open-data.md").read_text("utf-8")
+    for field in (*opendata.SCORECARD_FIELDS, *opendata.RISK_FIELDS_OPEN):
+        assert f"`{field.name}`" in text, field.name
