@@ -284,7 +284,7 @@ def _report_tables(report: Path) -> dict[str, list[list[str]]]:
     for table in soup.find_all("table"):
         caption = table.find("caption").get_text(" ", strip=True)
         tables[caption] = [
-            [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+            [" ".join(c.get_text().split()) for c in tr.find_all(["th", "td"])]
             for tr in table.find("tbody").find_all("tr")
         ]
     return tables
