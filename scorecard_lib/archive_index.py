@@ -18,7 +18,8 @@ The page follows the report's rules: one self-contained file, no network, no Jav
 text alternatives and tables for the chart, ratings never shown by colour alone, and the same
 bytes for the same folder. It sits at the top of the folder and is not part of any record.
 
-Layer 6: reads manifests only (``archive.published_records`` finds the records).
+Layer 6: reads manifests only (``archive.published_records`` finds the records);
+``publishing.publish_quarter`` calls :func:`write_archive_index` after every publication.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .archive import ARCHIVE_DIR, published_records
 from .errors import InputError
+from .files import write_atomically
 from .formatting import RATINGS, rating_badge_html
 from .manifest import OPEN_DATA_SUBDIR
-from .paths import TEMPLATES_DIR
+from .paths import TEMPLATES_DIR, resolve
 from .quarters import Quarter
 
 INDEX_NAME = "index.html"
@@ -109,61 +112,6 @@ class Entry:
             return self.quarter.prose
         state = "current" if self.current else "superseded"
         return f"{self.quarter.prose}, version {self.version} ({state})"
-
-
-@dataclass(frozen=True)
-class _Record:
-    """What the page needs to know of a record folder (``archive.PublishedRecord``)."""
-
-    quarter: Quarter
-    folder: Path
-    version: int
-    supersedes: str | None = None
-    reason: str | None = None
-    superseded_by: str | None = None
-
-
-def _records(folder: Path) -> list[_Record]:
-    """Every record in ``folder`` (``QUARTER`` or ``QUARTER.vN`` with a manifest), oldest
-    first, each quarter's versions in order.
-
-    Stand-in for ``archive.published_records`` (issue 13) until it is on this branch."""
-    import re
-
-    from .errors import QuarterError
-    from .quarters import parse_quarter
-
-    found: list[tuple[Quarter, int, Path]] = []
-    if folder.is_dir():
-        for child in folder.iterdir():
-            m = re.fullmatch(
-                r"(?P<q>[0-9]{4}-[0-9]{2}-Q[1-4])(?:\.v(?P<v>[2-9][0-9]*))?", child.name
-            )
-            if m is None or not (child / MANIFEST_NAME).is_file():
-                continue
-            try:
-                q = parse_quarter(m["q"])
-            except QuarterError:
-                continue
-            found.append((q, int(m["v"] or 1), child))
-    found.sort(key=lambda item: (item[0], item[1]))
-    out = []
-    for i, (q, version, child) in enumerate(found):
-        later = found[i + 1] if i + 1 < len(found) and found[i + 1][0] == q else None
-        block = _manifest(child).get("publication")
-        block = block if isinstance(block, dict) else {}
-        supersedes, reason = block.get("supersedes"), block.get("reason")
-        out.append(
-            _Record(
-                q,
-                child,
-                version,
-                supersedes if isinstance(supersedes, str) else None,
-                reason if isinstance(reason, str) else None,
-                later[2].name if later else None,
-            )
-        )
-    return out
 
 
 def _shown(path: Path) -> str:
@@ -287,7 +235,7 @@ def archive_entries(folder: Path) -> list[Entry]:
     """Every record in ``folder`` as the page lists it: newest quarter first, and within a
     quarter the current version first. Raises :class:`InputError` for a manifest that
     cannot be read."""
-    records = _records(Path(folder))
+    records = published_records(Path(folder))
     results = {r.folder.name: _manifest(r.folder).get("results") for r in records}
     by_name = {r.folder.name: r for r in records}
     # The standing record of each quarter, oldest first: what a later quarter is compared to.
@@ -378,10 +326,7 @@ def write_archive_index(archive_dir: Path | None = None, *, drafts: bool = False
     """Write ``index.html`` at the top of the archive (default ``published/``), or of a
     folder of drafts with ``drafts=True``; the path written. Raises :class:`InputError` when
     the folder does not exist."""
-    from .cache import write_atomically
-    from .paths import PROJECT_ROOT, resolve
-
-    folder = resolve(archive_dir, PROJECT_ROOT / "published")
+    folder = resolve(archive_dir, ARCHIVE_DIR)
     if not folder.is_dir():
         raise InputError(
             f"There is no {'folder of drafts' if drafts else 'archive'} to index",

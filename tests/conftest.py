@@ -28,12 +28,10 @@ COMMITTED_RECORDS = ("2016-17-Q3", "2016-17-Q4")
 
 
 def committed_record(quarter: str) -> Path:
-    """The committed record of ``quarter``: in the archive ``published/`` when there is one,
-    else in ``outputs/``."""
-    from scorecard_lib.paths import OUTPUTS_DIR, PROJECT_ROOT
+    """The archived record of ``quarter`` (``published/QUARTER``)."""
+    from scorecard_lib.archive import ARCHIVE_DIR
 
-    archived = PROJECT_ROOT / "published" / quarter
-    return archived if (archived / "manifest.json").is_file() else OUTPUTS_DIR / quarter
+    return ARCHIVE_DIR / quarter
 
 
 @pytest.fixture(scope="session")

@@ -231,3 +231,40 @@ def test_a_folder_of_drafts_gets_the_same_page(
         assert f"{q}/open-data/scorecard.csv" in hrefs
     for href in hrefs:
         assert (drafts / urllib.parse.unquote(href)).is_file(), href
+
+
+def test_the_committed_archive_page_is_current() -> None:
+    """``published/index.html`` is what ``scorecard index`` writes for the archive as it is."""
+    from scorecard_lib.archive import ARCHIVE_DIR
+
+    page = ARCHIVE_DIR / "index.html"
+    assert page.is_file(), "the archive has no page: run 'scorecard index' and commit it"
+    assert page.read_text("utf-8") == archive_index.index_html(ARCHIVE_DIR), (
+        "published/index.html is out of date: run 'scorecard index' and commit it"
+    )
+
+
+@pytest.mark.e2e
+def test_publishing_rebuilds_the_archive_page(sample_archive: Path, tmp_path: Path) -> None:
+    from scorecard_lib.publishing import publish_quarter
+
+    archive = tmp_path / "published"
+    archive.mkdir()
+    shutil.copytree(sample_archive / "2016-17-Q3", archive / "2016-17-Q3")
+    before = _hashes(archive / "2016-17-Q3")
+    published = publish_quarter("2016-17-Q4", archive_dir=archive, require_committed_code=False)
+    assert published.folder == archive / "2016-17-Q4"
+    page = BeautifulSoup((archive / "index.html").read_text("utf-8"), "html.parser")
+    headings = [h.get_text(strip=True) for h in page.select("article.archive-entry h3")]
+    assert headings == ["Quarter Four 2016/17", "Quarter Three 2016/17"]
+    q4 = page.select("article.archive-entry")[0]
+    assert _counts(q4) == {"Green": "17", "Amber": "13", "Red": "10", "Red risks": "2"}
+    hrefs = [a["href"] for a in q4.find_all("a")]
+    for name in ("scorecard.csv", "risks.csv", "scorecard.ods", "datapackage.json"):
+        assert f"2016-17-Q4/open-data/{name}" in hrefs
+    for href in hrefs:
+        assert (archive / urllib.parse.unquote(href)).is_file(), href
+    assert _hashes(archive / "2016-17-Q3") == before
+    # the new record lists its open data in its manifest, and no record lists the page
+    outputs = json.loads((archive / "2016-17-Q4" / "manifest.json").read_text())["outputs"]
+    assert {"open-data/scorecard.csv", "open-data/datapackage.json"} <= {e["path"] for e in outputs}
