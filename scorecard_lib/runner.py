@@ -9,7 +9,8 @@
    into a staging folder ``OUT/.staging-<quarter>-<pid>/notebooks/``;
 3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
-4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
+4. otherwise normalise every executed notebook (byte-deterministic), write the open data
+   (``opendata.py``, from the same results the manifest records), build ``report.html``
    (``assemble.build_report``), with ``docx`` the Word paper ``report.docx`` (``word.py``, in
    this process, from the inputs already loaded), and ``manifest.json``, then write it out:
    the old ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place,
@@ -43,7 +44,7 @@ import nbformat
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from . import assemble, loading, manifest, record, word
+from . import assemble, loading, manifest, opendata, record, word
 from .cache import BuildCache
 from .errors import ExecutionError, InputError, LockedError
 from .executors import (
@@ -237,6 +238,12 @@ def run_quarter(
     params = loading.load_params(q, data)
     # The figures the report states, recorded in the manifest for the audit (record.py).
     results = record.quarter_results(loaded) if isinstance(loaded, loading.Inputs) else None
+    # The open data states the same results (opendata.py): one source for both.
+    open_data = (
+        opendata.open_data(loaded, results)
+        if isinstance(loaded, loading.Inputs) and results is not None
+        else None
+    )
     inputs = loading.input_files(q, data)
     data_param = _data_parameter(data)
     parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
@@ -291,6 +298,7 @@ def run_quarter(
                 timeout=timeout,
                 started=started,
                 results=results,
+                open_data=open_data,
                 publication=publication,
                 loaded=loaded if docx else None,
                 word_options=word_options,
@@ -319,6 +327,7 @@ def _run_locked(
     timeout: int | None,
     started: float,
     results: dict[str, object] | None = None,
+    open_data: opendata.OpenData | None = None,
     publication: Mapping[str, object] | None = None,
     loaded: loading.Inputs | None = None,
     word_options: Mapping[str, object] | None = None,
@@ -365,6 +374,8 @@ def _run_locked(
             write_notebook(nb, job.output)
             executed.append((job.section, nb))
 
+        if open_data is not None:
+            opendata.write_open_data(open_data, staging / manifest.OPEN_DATA_SUBDIR)
         base = manifest.build_manifest(
             quarter=q.id,
             parameters=parameters,
