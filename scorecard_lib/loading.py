@@ -557,6 +557,24 @@ def _params(
     return params
 
 
+def load_paper(
+    quarter: str | Quarter,
+    data_dir: Path | str | None = None,
+    params_dir: Path | str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """The quarter's checked Cabinet paper text (``params/QUARTER.paper.yaml``; empty when
+    there is none) and the file's name as messages show it; raises ValidationError when the
+    file is wrong. For checks that need the paper without the rest of the inputs."""
+    q = parse_quarter(quarter)
+    root = resolve(data_dir, DATA_DIR)
+    path = paper_path(q, _params_dir(data_dir, params_dir))
+    problems: list[Problem] = []
+    paper = _paper(path, root, problems)
+    if problems:
+        raise ValidationError(problems)
+    return paper, shown(path, root)
+
+
 def _is_iso_date(value: object) -> bool:
     if isinstance(value, date):
         return True
