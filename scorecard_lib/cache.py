@@ -75,7 +75,8 @@ COMMENTARY_READ: Mapping[str, frozenset[str]] = {
     "adult_care": frozenset({"adult_care"}),
     "workforce": frozenset({"workforce"}),
     "corporate_risk": frozenset(),
-    "appendix": frozenset(),
+    # Appendix 1 shows the other commentary of the indicators without a service section
+    "appendix": frozenset({"overview"}),
 }
 
 
