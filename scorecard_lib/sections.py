@@ -539,7 +539,11 @@ class Scorecard:
         for r in self._rows(section).to_dict("records"):
             rows.append(
                 {
-                    "Indicator": self._indicator_cell(r, linked=section is not None),
+                    # the overview's indicators have no table of their own (the cover report
+                    # explains only those updated): the full dashboard is their place
+                    "Indicator": self._indicator_cell(
+                        r, linked=section is not None or r["section"] == "overview"
+                    ),
                     "Latest value": self._value_text(r),
                     "Period": self._period_text(r),
                     "Target or benchmark": self._reference_text(r),
