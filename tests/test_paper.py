@@ -173,3 +173,33 @@ def test_recommendations_for_a_quarter_with_one_red_and_no_update() -> None:
     assert [r.letter for r in recs] == ["(a)", "(b)"]
     assert "1 indicator is rated green; and" in recs[0].text
     assert "the risk rated red:" in recs[1].text
+
+
+def test_publish_refuses_a_paper_without_the_equality_text(project: Path) -> None:
+    """scorecard publish's pre-publish checks name the missing field (exit 2) and publish
+    nothing (the check runs before any build)."""
+    from scorecard_lib import publishing
+
+    _edit_paper(project, lambda d: d["implications"].pop("equality_diversity"))
+    archive = project / "published"
+    with pytest.raises(publishing.NotFitToPublish) as err:
+        publishing.publish_quarter(
+            Q4, data_dir=project / "data", archive_dir=archive, require_committed_code=False
+        )
+    assert err.value.exit_code == 2
+    message = err.value.message()
+    assert "nothing was published" in message
+    assert "params/2016-17-Q4.paper.yaml" in message or "paper.yaml" in message
+    assert "'implications.equality_diversity'" in message
+    assert not archive.exists() or not any(archive.iterdir())
+
+
+def test_the_sample_paper_passes_the_pre_publish_checks() -> None:
+    from scorecard_lib import publishing
+    from scorecard_lib.paths import DATA_DIR as data
+
+    q = parse_quarter(Q4)
+    assert (
+        publishing.pre_publish_problems(q, {"title": "T", "council": "C", "data_dir": str(data)})
+        == []
+    )
