@@ -38,6 +38,7 @@ from . import schemas
 from .errors import InputError, QuarterError
 from .files import make_staging_folder, write_atomically
 from .loading import (
+    PAPER_SUFFIX,
     Inputs,
     available_quarters,
     default_params_dir,
@@ -48,8 +49,16 @@ from .loading import (
 from .paths import DATA_DIR, PROJECT_ROOT, resolve
 from .quarters import Quarter, parse_quarter
 
-VALUES_COLUMNS: tuple[str, ...] = schemas.VALUES.columns
-RISK_COLUMNS: tuple[str, ...] = schemas.RISKS.columns
+#: The columns new-quarter and the returns workbook write. The optional note columns
+#: (values' ``reported_as``, risks' ``reason``) are added by hand where a quarter needs them:
+#: files without them load as before, and a draft quarter has nothing to put in them yet.
+OPTIONAL_NOTE_COLUMNS = ("reported_as", "reason")
+VALUES_COLUMNS: tuple[str, ...] = tuple(
+    c for c in schemas.VALUES.columns if c not in OPTIONAL_NOTE_COLUMNS
+)
+RISK_COLUMNS: tuple[str, ...] = tuple(
+    c for c in schemas.RISKS.columns if c not in OPTIONAL_NOTE_COLUMNS
+)
 BREAKDOWN_COLUMNS: tuple[str, ...] = schemas.BREAKDOWNS.columns
 #: Columns of values.csv carried into a new quarter (the reference a figure is rated against).
 CARRIED_COLUMNS: tuple[str, ...] = ("target", "benchmark", "benchmark_label", "benchmark_date")
@@ -455,5 +464,12 @@ def new_quarter(
         params = st.inputs.params
         text = params_text(q, str(params.get("title", "")), str(params.get("council", "")))
         written.append(write_text_atomically(ppath, text))
+    # The Cabinet paper's officer text rarely changes between quarters: start from the last
+    # one, for the officer to review (the recommendations are computed, not copied).
+    paper_now = st.params_dir / f"{q.id}{PAPER_SUFFIX}"
+    paper_before = st.params_dir / f"{q.previous().id}{PAPER_SUFFIX}"
+    if not paper_now.exists() and paper_before.is_file():
+        text = paper_before.read_text(encoding="utf-8")
+        written.append(write_text_atomically(paper_now, text))
     written.extend(write_files_atomically(folder, files))
     return written

@@ -83,8 +83,27 @@ class TableSpec:
         return _pa().DataFrameSchema({k: make() for k, make in self.fields.items()}, **self.options)
 
 
-def _text(required: bool = True, checks: list[pa.Check] | None = None) -> pa.Column:
-    return _pa().Column(str, checks=checks or [], nullable=not required, required=True)
+def _text(
+    required: bool = True, checks: list[pa.Check] | None = None, optional_column: bool = False
+) -> pa.Column:
+    return _pa().Column(
+        str, checks=checks or [], nullable=not required, required=not optional_column
+    )
+
+
+def _at_most(chars: int) -> pa.Check:
+    return _pa().Check(
+        lambda s: s.isna() | (s.astype(str).str.len() <= chars),
+        error=f"must be at most {chars} characters",
+    )
+
+
+def _has_digit() -> pa.Check:
+    """A value as reported ("just over 1,300") still carries its figure in digits."""
+    return _pa().Check(
+        lambda s: s.isna() | s.astype(str).str.contains(r"[0-9]", regex=True),
+        error="must contain the figure in digits",
+    )
 
 
 def _number(
@@ -162,9 +181,16 @@ VALUES = TableSpec(
         "benchmark_label": lambda: _pa().Column(str, nullable=True, required=False),
         "benchmark_date": lambda: _pa().Column(str, nullable=True, required=False),
         "data_quality": lambda: _pa().Column(str, nullable=True, required=False),
+        "reported_as": lambda: _text(
+            required=False, optional_column=True, checks=[_at_most(60), _has_digit()]
+        ),
     },
     numeric=("value", "numerator", "denominator", "target", "benchmark"),
-    help={"value": "write a plain number such as 66.3 (no units, % signs or commas)"},
+    help={
+        "value": "write a plain number such as 66.3 (no units, % signs or commas)",
+        "reported_as": "write the figure as the service reported it, without its unit, "
+        "e.g. 'just over 1,300', or leave it empty",
+    },
 )
 
 RISKS = TableSpec(
@@ -184,6 +210,7 @@ RISKS = TableSpec(
         "action_owner": lambda: _text(required=False),
         "action_due": lambda: _text(required=False),
         "status": lambda: _text(checks=[_one_of(RISK_STATUSES)]),
+        "reason": lambda: _text(required=False, optional_column=True, checks=[_at_most(600)]),
     },
     numeric=(
         "inherent_likelihood",
@@ -202,6 +229,8 @@ RISKS = TableSpec(
             f"{when}_impact": "write a whole number from 1 (insignificant) to 5 (critical)"
             for when in ("inherent", "current", "target")
         },
+        "reason": "say in a sentence or two why the risk is rated as it is, or why its score "
+        "changed, or leave it empty",
     },
 )
 

@@ -267,10 +267,10 @@ def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
     result = runner.run_quarter(
-        Q, data_dir=data, out_dir=tmp_path / "out", sections=["childrens_services"]
+        Q, data_dir=data, out_dir=tmp_path / "out", sections=["overview"]
     )
     html = result.report.read_text(encoding="utf-8")
-    notebook = (result.out_folder / "notebooks" / "childrens_services.ipynb").read_text("utf-8")
+    notebook = (result.out_folder / "notebooks" / "overview.ipynb").read_text("utf-8")
     for shown in (html, notebook):  # escaped text may still read "onerror=": harmless
         for raw in ("<script", "<img", "<b onclick", 'href="javascript', "href='javascript"):
             assert raw not in shown, raw
