@@ -431,14 +431,20 @@ def _csv_diff(old_text: str, new_text: str) -> list[str]:
 
 
 def check_inputs(
-    quarter: Quarter, data: Path, manifest: Mapping[str, Any]
+    quarter: Quarter, data: Path, manifest: Mapping[str, Any], *, recorded_only: bool = False
 ) -> tuple[list[Finding], list[str]]:
-    """Every input file against the manifest: findings, and the changed/added/removed names."""
+    """Every input file against the manifest: findings, and the changed/added/removed names.
+
+    With ``recorded_only`` (an audit with the recorded code) a file today's code reads but the
+    record did not list is left out: the recorded code never reads it (a file the recorded
+    code *would* read shows up in the re-run's manifest, which is compared too)."""
     from . import loading
 
     recorded = {str(e["path"]): str(e["sha256"]) for e in manifest.get("inputs") or []}
     files = loading.input_files(quarter, data)
     current = {e["path"]: e["sha256"] for e in manifest_mod.input_entries(files, data)}
+    if recorded_only:
+        current = {name: sha for name, sha in current.items() if name in recorded}
     by_name = {manifest_mod.manifest_path(p, data): p for p in files}
     commit = (manifest.get("code") or {}).get("git_commit")
     found: list[Finding] = []
@@ -1436,7 +1442,7 @@ def audit_quarter(
     result = AuditResult(quarter_id=q.id, folder=folder, code=code)
     findings = result.findings
     findings += check_published_files(folder, recorded)
-    input_findings, changed = check_inputs(q, data, recorded)
+    input_findings, changed = check_inputs(q, data, recorded, recorded_only=code == RECORDED)
     findings += input_findings
     code_now = manifest_mod.code_version()
     code_differs = code_now.get("source_sha256") != (recorded.get("code") or {}).get(
@@ -1444,7 +1450,9 @@ def audit_quarter(
     )
     if code == CURRENT:
         findings += compare_code(recorded.get("code") or {}, code_now)
-    findings += compare_environment(recorded.get("environment") or {}, manifest_mod.environment())
+        findings += compare_environment(
+            recorded.get("environment") or {}, manifest_mod.environment()
+        )
 
     with tempfile.TemporaryDirectory(prefix=f"scorecard-audit-{q.id}-") as tmp_name:
         tmp = Path(tmp_name)
@@ -1464,6 +1472,16 @@ def audit_quarter(
         else:
             rerun, problems = _rerun_recorded_code(q, recorded, data, tmp, jobs)
             findings += [Finding("rerun", f.text) for f in problems]
+            # The environment as the recorded code sees it (its own list of packages), taken
+            # from the re-run's manifest; today's code would name packages it never used.
+            fresh_env = (
+                (record.read_json(rerun / record.MANIFEST_NAME) or {}).get("environment")
+                if rerun is not None
+                else None
+            )
+            findings += compare_environment(
+                recorded.get("environment") or {}, fresh_env or manifest_mod.environment()
+            )
             how = (
                 "with the recorded code (a git worktree of commit "
                 f"{_short((recorded.get('code') or {}).get('git_commit'))})"
