@@ -1057,8 +1057,16 @@ def compare_notebooks(old_path: Path, new_path: Path) -> list[str]:
     return lines
 
 
-def _without_provenance(text: str) -> str:
-    return re.sub(r'<section id="provenance".*?</section>', "", text, count=1, flags=re.DOTALL)
+_PROVENANCE = re.compile(r'<section id="provenance".*?</section>', re.DOTALL)
+
+
+def _split_provenance(text: str) -> tuple[str, str]:
+    """The report without its provenance section, and that section. Used only to describe a
+    difference already found (never to decide whether two reports are the same)."""
+    found = _PROVENANCE.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()] + text[found.end() :], found.group(0)
 
 
 def _report_order(name: str) -> tuple[int, str]:
@@ -1078,8 +1086,8 @@ def _section_title(name: str) -> str:
 
 def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
     """Every published file against the re-run's, git fields normalised; described in words."""
-    pa = record.normalised_files(published, rerun)
-    pb = record.normalised_files(rerun, published)
+    pa = record.normalised_files(published)
+    pb = record.normalised_files(rerun)
     found: list[Finding] = []
     names = sorted((set(pa) | set(pb)) - {record.MANIFEST_NAME}, key=_report_order)
     notebooks_differ = False
@@ -1105,15 +1113,14 @@ def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
         found.append(Finding("outputs", "report.html is published but the re-run made none"))
     elif name in pa and pa[name] != pb[name]:
         old, new = pa[name].decode("utf-8"), pb[name].decode("utf-8")
-        old_body, new_body = _without_provenance(old), _without_provenance(new)
+        (old_body, old_prov), (new_body, new_prov) = _split_provenance(old), _split_provenance(new)
         if old_body == new_body:
-            found.append(
-                Finding(
-                    "outputs",
-                    "report.html: only its provenance block differs (the code, environment, "
-                    "inputs or parameters listed above)",
-                )
-            )
+            # Say what differs in it: text slipped into the provenance must not pass for the
+            # code, environment or inputs it lists.
+            found += [
+                Finding("outputs", f"report.html, provenance block: {line}")
+                for line in _limit(compare_html(old_prov, new_prov), "in the provenance block")
+            ]
         elif notebooks_differ:
             found.append(
                 Finding(
