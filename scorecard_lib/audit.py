@@ -51,7 +51,7 @@ from typing import Any
 
 from . import manifest as manifest_mod
 from . import record
-from .errors import InputError, ScorecardError
+from .errors import InputError, PublishedError, ScorecardError
 from .paths import DATA_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
 from .quarters import Quarter, parse_quarter
 
@@ -1265,6 +1265,55 @@ def _rerun_recorded_code(
             _git("worktree", "prune")
 
 
+# --- where the re-run is kept -------------------------------------------------------------------
+
+
+def check_keep_folder(keep: Path, out: Path, *, fresh: bool = True) -> Path:
+    """The folder ``--keep DIR`` names, resolved, once it is known to be safe to write the
+    re-runs into: never a published record or a folder inside one (any folder at or above
+    DIR holding a ``manifest.json``), never the folder of published records itself or the
+    committed archive (``published/``), and (``fresh``) never an existing folder that already
+    holds something. PublishedError (exit 2) otherwise, before anything is run."""
+    target = Path(keep).expanduser().resolve()
+    fix = "give --keep a new or empty folder outside the published records, e.g. /tmp/audit-kept"
+    for folder in (target, *target.parents):
+        if (folder / record.MANIFEST_NAME).is_file():
+            raise PublishedError(
+                "--keep names a folder inside a published record, which the audit must never "
+                "change",
+                where=_human(folder),
+                fix=fix,
+            )
+    archives = {out.resolve(), (PROJECT_ROOT / "published").resolve()}
+    for folder in (target, *target.parents):
+        if folder in archives:
+            raise PublishedError(
+                "--keep names the folder of published records (or a folder inside it), where "
+                "the re-run would replace a published quarter",
+                where=_human(target),
+                fix=fix,
+            )
+    if fresh and target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise PublishedError(
+            "--keep names a folder that already holds files, which the re-run would overwrite",
+            where=_human(target),
+            fix=fix,
+        )
+    return target
+
+
+def _keep_copy(src: Path, dst: Path) -> None:
+    """Copy a re-run into the --keep folder; never over something already there."""
+    if dst.exists():
+        raise PublishedError(
+            "--keep: the folder for this quarter's re-run already exists and was not replaced",
+            where=_human(dst),
+            fix="give --keep a new or empty folder",
+        )
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+
+
 # --- the audit --------------------------------------------------------------------------------
 
 
@@ -1277,14 +1326,85 @@ def audit_quarter(
     with_recorded_code: bool = False,
     keep: Path | None = None,
     on_event: AuditEvent | None = None,
+    keep_checked: bool = False,
 ) -> AuditResult:
     """Audit one published quarter (see the module docstring). Bad input (no record, an
-    unreadable manifest, no data folder) raises a ScorecardError (exit 2)."""
+    unreadable manifest, no data folder, a ``keep`` folder that is not safe to write: see
+    :func:`check_keep_folder`) raises a ScorecardError (exit 2). ``keep_checked``: the caller
+    (``audit_all``) has checked ``keep`` is fresh already."""
     started = time.perf_counter()
     q = parse_quarter(quarter)
     out = resolve(out_dir, OUTPUTS_DIR).resolve()
     folder = out / q.id
-    recorded = load_record(q, out)
+    if keep is not None:
+        keep = check_keep_folder(keep, out, fresh=not keep_checked)
+    with tempfile.TemporaryDirectory(prefix=f"scorecard-audit-{q.id}-") as tmp_name:
+        tmp = Path(tmp_name)
+        snapshot = tmp / "published"
+        recorded = snapshot_record(q, out, snapshot)
+        result = _audit_snapshot(
+            q, folder, snapshot, recorded, tmp, data_dir, jobs, with_recorded_code, keep, on_event
+        )
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def snapshot_record(quarter: Quarter, out: Path, dest: Path) -> dict[str, Any]:
+    """Copy the published record of ``quarter`` (manifest, report, notebooks) to ``dest``
+    while holding the lock a run holds while it publishes, and return its manifest. The
+    audit reads only this copy: a run that replaces the record meanwhile cannot make it
+    compare an old manifest with new files. LockedError (exit 2) when a run of the quarter
+    is in progress."""
+    from filelock import Timeout
+
+    from .errors import LockedError
+    from .runner import publish_lock
+
+    folder = out / quarter.id
+    lock = publish_lock(out, quarter)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"A run of {quarter.prose} ({quarter.id}) is in progress and may replace the "
+            "published record, so it cannot be audited now",
+            where=_human(Path(lock.lock_file)),
+            fix="wait for that run to finish, then audit again",
+        ) from None
+    except OSError:
+        lock = None  # a folder we may not write to: nobody can publish into it either
+    try:
+        recorded = load_record(quarter, out)
+        dest.mkdir(parents=True)
+        for name in record.record_files(folder):
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / name, dest / name)
+        copied = record.read_json(dest / record.MANIFEST_NAME)
+    finally:
+        if lock is not None:
+            lock.release()
+    if copied != recorded:  # changed between reading and copying (only without the lock)
+        raise LockedError(
+            f"The published record of {quarter.id} changed while it was being read",
+            where=_human(folder),
+            fix="wait for the run that is publishing it to finish, then audit again",
+        )
+    return recorded
+
+
+def _audit_snapshot(
+    q: Quarter,
+    folder: Path,
+    snapshot: Path,
+    recorded: dict[str, Any],
+    tmp: Path,
+    data_dir: Path | None,
+    jobs: int | None,
+    with_recorded_code: bool,
+    keep: Path | None,
+    on_event: AuditEvent | None,
+) -> AuditResult:
+    """The audit of the record copied to ``snapshot`` (shown as ``folder``)."""
     data = Path(data_dir).expanduser().resolve() if data_dir else recorded_data_dir(recorded)
     if not data.is_dir():
         raise InputError(
@@ -1293,7 +1413,7 @@ def audit_quarter(
         )
     result = AuditResult(quarter_id=q.id, folder=folder)
     findings = result.findings
-    findings += check_published_files(folder, recorded)
+    findings += check_published_files(snapshot, recorded)
     input_findings, changed = check_inputs(q, data, recorded)
     findings += input_findings
     code_now = manifest_mod.code_version()
@@ -1303,87 +1423,83 @@ def audit_quarter(
     findings += compare_code(recorded.get("code") or {}, code_now)
     findings += compare_environment(recorded.get("environment") or {}, manifest_mod.environment())
 
-    with tempfile.TemporaryDirectory(prefix=f"scorecard-audit-{q.id}-") as tmp_name:
-        tmp = Path(tmp_name)
-        rerun_started = time.perf_counter()
-        rerun: Path | None = None
-        try:
-            rerun = _rerun_current(q, data, tmp / "current", jobs, on_event)
-        except ScorecardError as exc:
-            findings.append(
-                Finding(
-                    "rerun",
-                    "the quarter could not be re-run with the current code:\n" + exc.message(),
-                )
+    rerun_started = time.perf_counter()
+    rerun: Path | None = None
+    try:
+        rerun = _rerun_current(q, data, tmp / "current", jobs, on_event)
+    except ScorecardError as exc:
+        findings.append(
+            Finding(
+                "rerun",
+                "the quarter could not be re-run with the current code:\n" + exc.message(),
             )
-        if rerun is not None:
-            findings.append(
-                Finding(
-                    "rerun",
-                    "re-executed with the current code in a temporary folder in "
-                    f"{time.perf_counter() - rerun_started:.1f} s",
-                    differs=False,
-                )
+        )
+    if rerun is not None:
+        findings.append(
+            Finding(
+                "rerun",
+                "re-executed with the current code in a temporary folder in "
+                f"{time.perf_counter() - rerun_started:.1f} s",
+                differs=False,
             )
-            fresh = record.read_json(rerun / record.MANIFEST_NAME) or {}
-            findings += compare_results(
+        )
+        fresh = record.read_json(rerun / record.MANIFEST_NAME) or {}
+        findings += compare_results(
+            recorded.get("results"),
+            fresh.get("results"),
+            changed_inputs=changed,
+            quarter_id=q.id,
+        )
+        findings += compare_manifest_fields(recorded, fresh)
+        findings += compare_outputs(snapshot, rerun)
+    recorded_run: Path | None = None
+    recorded_same: bool | None = None
+    if with_recorded_code and not code_differs:
+        findings.append(
+            Finding(
+                "recorded-code",
+                "not needed: the current code is the code that published the report",
+                differs=False,
+            )
+        )
+    elif with_recorded_code:
+        recorded_run, problems = _rerun_recorded_code(q, recorded, data, tmp, jobs)
+        findings += problems
+        if recorded_run is not None:
+            fresh = record.read_json(recorded_run / record.MANIFEST_NAME) or {}
+            sub: list[Finding] = []
+            sub += compare_code(
+                recorded.get("code") or {}, fresh.get("code") or {}, label="checked out"
+            )
+            sub += compare_results(
                 recorded.get("results"),
                 fresh.get("results"),
                 changed_inputs=changed,
                 quarter_id=q.id,
             )
-            findings += compare_manifest_fields(recorded, fresh)
-            findings += compare_outputs(folder, rerun)
-        recorded_run: Path | None = None
-        recorded_same: bool | None = None
-        if with_recorded_code and not code_differs:
-            findings.append(
-                Finding(
-                    "recorded-code",
-                    "not needed: the current code is the code that published the report",
-                    differs=False,
-                )
-            )
-        elif with_recorded_code:
-            recorded_run, problems = _rerun_recorded_code(q, recorded, data, tmp, jobs)
-            findings += problems
-            if recorded_run is not None:
-                fresh = record.read_json(recorded_run / record.MANIFEST_NAME) or {}
-                sub: list[Finding] = []
-                sub += compare_code(
-                    recorded.get("code") or {}, fresh.get("code") or {}, label="checked out"
-                )
-                sub += compare_results(
-                    recorded.get("results"),
-                    fresh.get("results"),
-                    changed_inputs=changed,
-                    quarter_id=q.id,
-                )
-                sub += compare_manifest_fields(recorded, fresh)
-                sub += compare_outputs(folder, recorded_run)
-                recorded_same = not any(f.differs for f in sub)
-                if recorded_same:
-                    findings.append(
-                        Finding(
-                            "recorded-code",
-                            "with the code of commit "
-                            f"{_short((recorded.get('code') or {}).get('git_commit'))} and the "
-                            "current data, the quarter reproduces the published record exactly",
-                            differs=False,
-                        )
+            sub += compare_manifest_fields(recorded, fresh)
+            sub += compare_outputs(snapshot, recorded_run)
+            recorded_same = not any(f.differs for f in sub)
+            if recorded_same:
+                findings.append(
+                    Finding(
+                        "recorded-code",
+                        "with the code of commit "
+                        f"{_short((recorded.get('code') or {}).get('git_commit'))} and the "
+                        "current data, the quarter reproduces the published record exactly",
+                        differs=False,
                     )
-                else:
-                    # information here: the differences that count are the current code's
-                    findings += [
-                        Finding("recorded-code", f.text, differs=False) for f in sub if f.differs
-                    ]
-        if keep is not None:
-            keep = Path(keep)
-            for src, name in ((rerun, q.id), (recorded_run, f"{q.id}-recorded-code")):
-                if src is not None:
-                    _copy_tree(src, keep / name)
+                )
+            else:
+                # information here: the differences that count are the current code's
+                findings += [
+                    Finding("recorded-code", f.text, differs=False) for f in sub if f.differs
+                ]
+    if keep is not None:
+        for src, name in ((rerun, q.id), (recorded_run, f"{q.id}-recorded-code")):
+            if src is not None:
+                _keep_copy(src, keep / name)
     result.verdict = _verdict(result, changed, code_differs, with_recorded_code, recorded_same)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -1418,7 +1534,8 @@ def _verdict(
         text = (
             "The inputs, code and package versions match the manifest, yet the outputs differ: "
             "something the manifest does not record changed (operating system, fonts, an "
-            "unpinned package), or the build is not deterministic. Please report it."
+            "unpinned package), the build is not deterministic, or the published files were "
+            "edited and the hashes in their manifest changed to match. Please report it."
         )
     else:
         text = "The published record is not reproduced because " + " and ".join(causes) + "."
@@ -1471,6 +1588,8 @@ def audit_all(
             fix="publish one with 'scorecard run QUARTER', or give the folder with --out",
         )
     run = audit or audit_quarter
+    if keep is not None:
+        keep = check_keep_folder(keep, out)
     workers = max(1, min(parallel or default_parallel(jobs), len(quarters)))
     # the CPUs are shared out: each quarter's sections get their part, not every CPU
     each = jobs or max(1, (os.cpu_count() or 1) // workers)
@@ -1485,6 +1604,7 @@ def audit_all(
                 with_recorded_code=with_recorded_code,
                 keep=keep,
                 on_event=on_event,
+                keep_checked=True,
             )
         except ScorecardError as exc:
             return AuditResult(quarter_id=q.id, folder=out / q.id, error=exc.message())
