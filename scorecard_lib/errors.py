@@ -85,10 +85,11 @@ class ValidationError(ScorecardError):
         for (file, _), group in kinds.items():
             more = len(group) - SHOWN_PER_KIND
             if more > 0:
+                like = group[0].rule.split(" (")[0]  # without the row numbers it may name
                 lines.append(
                     f"- {file}: {more:,} more problem{'s' if more != 1 else ''} like "
-                    f"'{group[0].rule}' ({len(group):,} in all). Fix: correct the ones "
-                    "above, then validate again to see the rest"
+                    f"'{like}' ({len(group):,} in all). Fix: correct the ones above, then "
+                    "validate again to see the rest"
                 )
         return "\n".join(lines)
 

@@ -321,6 +321,8 @@ def validate_frame(
 _EMPTY_RULE = "this cell is empty but is required"
 
 #: What to do about a failed check, by the check's error text (before the column's help).
+#: Other rows named in a "repeated" rule before the rest are counted.
+_OTHER_ROWS = 5
 _CHECK_FIXES: dict[str, str] = {
     "must be unique": "give every indicator its own id; delete or rename the repeated row",
     "appears twice in this quarter": "keep one row per id in a quarter: delete the repeated "
@@ -334,6 +336,7 @@ def _problems_from(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[object, ...]] = set()
+    rows_of: dict[str, dict[Any, list[int]]] = {}  # column -> value -> its row numbers
     expected = list(spec.columns)
     for case in cases.to_dict("records"):
         check = str(case.get("check"))
@@ -394,11 +397,17 @@ def _problems_from(
         else:
             rule, value = check, None if failure is None else _fmt(failure)
         if check in _CHECK_FIXES and column in df.columns and failure is not None:
-            others = [
-                _row_number(i) for i in df.index[df[column] == failure] if _row_number(i) != row
-            ]
+            if column not in rows_of:  # once per column: a repeat on every row stays linear
+                rows_of[column] = {}
+                for i, v in df[column].items():
+                    rows_of[column].setdefault(v, []).append(_row_number(i))
+            others = [r for r in rows_of[column].get(failure, []) if r != row]
             if others:
-                rule += f" (also in row {', '.join(str(r) for r in others)})"
+                # a few rows, then a count: a value repeated on 5,000 rows must not make
+                # 5,000 lines of 5,000 row numbers each
+                shown = ", ".join(str(r) for r in others[:_OTHER_ROWS])
+                more = len(others) - _OTHER_ROWS
+                rule += f" (also in row {shown}" + (f" and {more:,} more)" if more > 0 else ")")
         fix = _CHECK_FIXES.get(check) or spec.help.get(column or "", "correct the value")
         if check == "not_nullable":
             fix = spec.help.get(column or "", "fill it in")
