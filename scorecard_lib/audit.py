@@ -720,6 +720,28 @@ def compare_manifest_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> l
     return found
 
 
+def unexplained_manifest_difference(
+    old: Mapping[str, Any], new: Mapping[str, Any], found: Sequence[Finding]
+) -> list[Finding]:
+    """When nothing else differs, the two manifests must be the same too (git fields and the
+    output hashes aside, as :func:`record.normalise_manifest` says): a field the other checks
+    do not describe (an extra key under ``code`` or ``environment``, say) is named here, so
+    an IDENTICAL verdict always means identical manifests."""
+    if any(f.differs for f in found):
+        return []
+    a = _flat(record.normalise_manifest(old))
+    b = _flat(record.normalise_manifest(new))
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return [
+        Finding(
+            "manifest",
+            f"{key}: {json.dumps(a.get(key), sort_keys=True)[:200]} when published, "
+            f"{json.dumps(b.get(key), sort_keys=True)[:200]} in the re-run",
+        )
+        for key in keys[:MAX_DETAILS]
+    ]
+
+
 # --- HTML: tables, charts, text ---------------------------------------------------------------
 
 
@@ -1452,6 +1474,7 @@ def _audit_snapshot(
         )
         findings += compare_manifest_fields(recorded, fresh)
         findings += compare_outputs(snapshot, rerun)
+        findings += unexplained_manifest_difference(recorded, fresh, findings)
     recorded_run: Path | None = None
     recorded_same: bool | None = None
     if with_recorded_code and not code_differs:

@@ -173,6 +173,18 @@ def test_only_the_git_values_assemble_writes_are_normalised() -> None:
     assert "1" * 12 in record.normalise_report(one, m2)
 
 
+def test_a_manifest_field_no_other_check_describes_still_counts() -> None:
+    old = json.loads((OUTPUTS_DIR / Q / "manifest.json").read_text(encoding="utf-8"))
+    new = json.loads(json.dumps(old))
+    new["code"]["git_commit"], new["outputs"] = "f" * 40, []  # skipped: never a difference
+    assert audit.unexplained_manifest_difference(old, new, []) == []
+    new["environment"]["note"] = "All indicators are green"
+    (found,) = audit.unexplained_manifest_difference(old, new, [])
+    assert found.differs and found.text.startswith("environment.note: null when published")
+    # already different for another reason: that reason is what the audit explains
+    assert audit.unexplained_manifest_difference(old, new, [audit.Finding("code", "x")]) == []
+
+
 def _published_copy(out: Path, quarter: str = Q) -> Path:
     folder = out / quarter
     shutil.copytree(OUTPUTS_DIR / quarter, folder)
