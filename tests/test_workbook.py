@@ -378,6 +378,7 @@ def _refused(sample: dict, path: Path, error: type[ScorecardError], **kw: Any) -
     with pytest.raises(error) as err:
         _import(sample, path, **kw)
     assert _snapshot(sample["data"], sample["params"]) == before
+    assert err.value.exit_code == 2  # bad input (docs/errors.md)
     return err.value.message()
 
 
