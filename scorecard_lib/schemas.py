@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -337,6 +338,7 @@ def _problems_from(
     problems: list[Problem] = []
     seen: set[tuple[object, ...]] = set()
     rows_of: dict[str, dict[Any, list[int]]] = {}  # column -> value -> its row numbers
+    row_sets: dict[str, dict[Any, set[int]]] = {}  # the same row numbers, as sets
     expected = list(spec.columns)
     for case in cases.to_dict("records"):
         check = str(case.get("check"))
@@ -398,15 +400,17 @@ def _problems_from(
             rule, value = check, None if failure is None else _fmt(failure)
         if check in _CHECK_FIXES and column in df.columns and failure is not None:
             if column not in rows_of:  # once per column: a repeat on every row stays linear
-                rows_of[column] = {}
+                rows_of[column], row_sets[column] = {}, {}
                 for i, v in df[column].items():
                     rows_of[column].setdefault(v, []).append(_row_number(i))
-            others = [r for r in rows_of[column].get(failure, []) if r != row]
-            if others:
-                # a few rows, then a count: a value repeated on 5,000 rows must not make
-                # 5,000 lines of 5,000 row numbers each
-                shown = ", ".join(str(r) for r in others[:_OTHER_ROWS])
-                more = len(others) - _OTHER_ROWS
+                row_sets[column] = {v: set(rs) for v, rs in rows_of[column].items()}
+            same = rows_of[column].get(failure, [])
+            # a few rows, then a count: a value repeated on 5,000 rows must not make 5,000
+            # lines of 5,000 row numbers each (nor take time to list them)
+            first = list(itertools.islice((r for r in same if r != row), _OTHER_ROWS))
+            if first:
+                more = len(same) - len(first) - (row in row_sets[column].get(failure, ()))
+                shown = ", ".join(str(r) for r in first)
                 rule += f" (also in row {shown}" + (f" and {more:,} more)" if more > 0 else ")")
         fix = _CHECK_FIXES.get(check) or spec.help.get(column or "", "correct the value")
         if check == "not_nullable":
