@@ -295,8 +295,9 @@ def test_an_audit_waits_for_no_publish_and_reads_one_snapshot(
 
     monkeypatch.setattr(audit, "_rerun_current", rerun_while_a_publish_replaces_the_record)
     result = audit.audit_quarter(folder=folder, code=audit.CURRENT)
-    assert result.differences("record") == [] and result.differences("outputs") == [], result.text()
-
+    assert result.differences("record") == [] and result.differences("outputs") == [], (
+        result.text()
+    )
 
 
 

@@ -643,7 +643,7 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(sample: dict) -> None:
             str(path),
             "--data",
             str(sample["data"]),
-            "--out",
+            "--archive",
             str(sample["out"]),
         ],
         capture_output=True,
