@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import kept, schemas
+from . import kept, readers, schemas
 from .errors import InputError, Problem, QuarterError, ValidationError
 from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
 from .quarters import EXAMPLE, Quarter, parse_quarter
@@ -57,6 +57,21 @@ PAPER_IMPLICATION_KEYS = ("legal_financial_hr", "privacy_public_health", "equali
 PAPER_KEYS = (*PAPER_TEXT_KEYS, "implications", "contacts")
 #: Longest text accepted for one paper field (a page or so): more is a pasted document.
 PAPER_MAX_CHARS = 4000
+#: The schema of a parameters file: the YAML types each key may have (a quoted or unquoted
+#: date is read as text or as a date; the quarter as text). Anything else, a list or mapping
+#: above all, is refused rather than published as a Python repr.
+PARAM_TYPES: dict[str, type | tuple[type, ...]] = {
+    "quarter": str,
+    "cabinet_date": (str, date),
+    "title": str,
+    "council": str,
+}
+_KIND_WORDS = {
+    "quarter": "a quarter written as text",
+    "cabinet_date": "a date written as text",
+    "title": "one line of text",
+    "council": "one line of text",
+}
 DEFAULT_SETTINGS: dict[str, Any] = {
     "risk_bands": {"red": 15, "amber": 5},
     "direction_threshold_percent": 1.0,
@@ -241,8 +256,20 @@ def input_files(
 
 
 def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
+    """The YAML file read safely (:mod:`readers`: size cap, duplicate keys, alias bombs);
+    None, with the problem added, when it cannot be."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = readers.read_capped(path, readers.MAX_YAML_BYTES)
+    except readers.TooLargeError as exc:
+        problems.append(
+            Problem(
+                file=shown(path, data_dir),
+                rule=readers.too_large_rule(exc),
+                fix="check that this is the right file; a YAML input holds parameters, "
+                "settings or commentary only",
+            )
+        )
+        return None
     except FileNotFoundError:
         problems.append(
             Problem(
@@ -262,7 +289,10 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
         )
         return None
     try:
-        return yaml.safe_load(text)
+        return readers.load_yaml(text)
+    except readers.YamlRefused as exc:
+        problems.append(Problem(file=shown(path, data_dir), rule=exc.rule, fix=exc.fix))
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or "it is not valid YAML"
@@ -310,12 +340,21 @@ def _read_csv(
             )
         return None
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = readers.read_capped(path, readers.MAX_CSV_BYTES, encoding="utf-8-sig")
         if not _even_rows(text, name, problems, columns):
             return None
         # Blank lines are kept (and dropped later) so that row numbers stay the spreadsheet's.
         return pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except readers.TooLargeError as exc:
+        problems.append(
+            Problem(
+                file=name,
+                rule=readers.too_large_rule(exc),
+                fix="check that this is the right file; split off or remove rows that do not "
+                "belong to this quarter",
+            )
         )
     except UnicodeDecodeError:
         problems.append(
@@ -496,7 +535,24 @@ def _params(
         )
         return {"quarter": q.id, "title": "Balanced Scorecard", "council": "", "cabinet_date": ""}
     params = {str(k): v for k, v in data.items()}
+    refused: set[str] = set()
+    for key, kinds in PARAM_TYPES.items():
+        value = params.get(key)
+        if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
+            continue
+        problems.append(
+            Problem(
+                file=name,
+                column=key,
+                rule=f"must be {_KIND_WORDS[key]}, not {_yaml_kind(value)}",
+                fix=f"write one line '{key}: ...' with the text in quotes",
+            )
+        )
+        params[key] = ""  # reported; never published as a Python repr
+        refused.add(key)
     for key in PARAM_KEYS:
+        if key in refused:
+            continue
         if key not in params or params[key] in (None, ""):
             problems.append(
                 Problem(
@@ -575,6 +631,21 @@ def load_paper(
     return paper, shown(path, root)
 
 
+def _yaml_kind(value: object) -> str:
+    """What a YAML value is, in words, for messages."""
+    if isinstance(value, Mapping):
+        return "a mapping of keys and values"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, date):
+        return "a date"
+    return type(value).__name__
+
+
 def _is_iso_date(value: object) -> bool:
     if isinstance(value, date):
         return True
@@ -630,8 +701,21 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
             )
         )
         settings["risk_bands"] = DEFAULT_SETTINGS["risk_bands"]
+    notice = settings.get("notice")
+    if notice is None:
+        settings["notice"] = ""
+    elif not isinstance(notice, str):
+        problems.append(
+            Problem(
+                file=shown(path, root),
+                column="notice",
+                rule=f"must be one line of text, not {_yaml_kind(notice)}",
+                fix="write 'notice: ...' with the text in quotes, or leave it empty",
+            )
+        )
+        settings["notice"] = ""
     thr = settings.get("direction_threshold_percent")
-    if not isinstance(thr, int | float) or thr < 0:
+    if isinstance(thr, bool) or not isinstance(thr, int | float) or thr < 0:
         problems.append(
             Problem(
                 file=shown(path, root),
@@ -818,6 +902,21 @@ def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame
                     fix="use only 'commentary', 'actions' and 'author'",
                 )
             )
+        texts = {}
+        for part in ("commentary", "author"):
+            value = entry.get(part)
+            if value is not None and not isinstance(value, str):
+                problems.append(
+                    Problem(
+                        file=name,
+                        column=f"{key}.{part}",
+                        rule=f"must be text, not {_yaml_kind(value)}",
+                        fix=f"write the {part} as text: after '{part}: |' on indented lines, "
+                        "or in quotes",
+                    )
+                )
+                value = None
+            texts[part] = value or ""
         actions = entry.get("actions") or []
         if isinstance(actions, str):
             actions = [actions]
@@ -834,9 +933,9 @@ def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame
         rows.append(
             {
                 "indicator_id": str(key),
-                "commentary": str(entry.get("commentary") or ""),
+                "commentary": texts["commentary"],
                 "actions": [a.strip() for a in actions],
-                "author": str(entry.get("author") or ""),
+                "author": texts["author"],
             }
         )
     return pd.DataFrame(rows, columns=columns) if rows else _empty(columns)

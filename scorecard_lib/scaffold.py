@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import schemas
+from . import readers, schemas
 from .errors import InputError, QuarterError
 from .files import make_staging_folder, write_atomically
 from .loading import (
@@ -192,9 +192,13 @@ def read_existing(folder: Path) -> dict[str, Any]:
         path = folder / f"{name}.csv"
         if path.is_file():
             try:
-                found[name] = pd.read_csv(
-                    path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-                )
+                text = readers.read_capped(path, readers.MAX_CSV_BYTES, encoding="utf-8-sig")
+                found[name] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            except readers.TooLargeError as exc:
+                raise InputError(
+                    f"{shown(path)} cannot be read: {readers.too_large_rule(exc)}",
+                    fix="correct the file or delete it to start the quarter afresh",
+                ) from None
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 raise InputError(
                     f"{shown(path)} cannot be read ({type(exc).__name__})",
@@ -203,7 +207,17 @@ def read_existing(folder: Path) -> dict[str, Any]:
     path = folder / "commentary.yaml"
     if path.is_file():
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = readers.load_yaml(readers.read_capped(path, readers.MAX_YAML_BYTES))
+        except readers.TooLargeError as exc:
+            raise InputError(
+                f"{shown(path)} cannot be read: {readers.too_large_rule(exc)}",
+                fix="correct the file or delete it to start the quarter afresh",
+            ) from None
+        except readers.YamlRefused as exc:
+            raise InputError(
+                f"{shown(path)} cannot be read: {exc.rule}",
+                fix=exc.fix,
+            ) from None
         except (UnicodeDecodeError, yaml.YAMLError):
             raise InputError(
                 f"{shown(path)} is not valid YAML",
@@ -286,9 +300,9 @@ def yaml_scalar(text: str) -> str:
     if text == "":
         return '""'
     try:
-        if yaml.safe_load(f"k: {text}") == {"k": text}:
+        if readers.load_yaml(f"k: {text}") == {"k": text}:
             return text
-    except yaml.YAMLError:
+    except (yaml.YAMLError, readers.YamlRefused):
         pass
     return json.dumps(text, ensure_ascii=False)
 
@@ -353,7 +367,7 @@ def commentary_yaml(entries: Mapping[str, tuple[str, Sequence[str], str]]) -> st
             lines.extend(f"      {w}" for w in wrapped[1:])
         lines.append(f"  author: {yaml_scalar(author)}")
     out = "\n".join(lines) + "\n" if lines else "{}\n"
-    loaded = yaml.safe_load(out) or {}
+    loaded = readers.load_yaml(out) or {}
     for ind, (text, actions, author) in entries.items():
         got = loaded.get(ind) or {}
         same = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -350,6 +351,8 @@ def validate_frame(
 _EMPTY_RULE = "this cell is empty but is required"
 
 #: What to do about a failed check, by the check's error text (before the column's help).
+#: Other rows named in a "repeated" rule before the rest are counted.
+_OTHER_ROWS = 5
 _CHECK_FIXES: dict[str, str] = {
     "must be unique": "give every indicator its own id; delete or rename the repeated row",
     "appears twice in this quarter": "keep one row per id in a quarter: delete the repeated "
@@ -363,6 +366,8 @@ def _problems_from(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[object, ...]] = set()
+    rows_of: dict[str, dict[Any, list[int]]] = {}  # column -> value -> its row numbers
+    row_sets: dict[str, dict[Any, set[int]]] = {}  # the same row numbers, as sets
     expected = list(spec.columns)
     for case in cases.to_dict("records"):
         check = str(case.get("check"))
@@ -423,11 +428,19 @@ def _problems_from(
         else:
             rule, value = check, None if failure is None else _fmt(failure)
         if check in _CHECK_FIXES and column in df.columns and failure is not None:
-            others = [
-                _row_number(i) for i in df.index[df[column] == failure] if _row_number(i) != row
-            ]
-            if others:
-                rule += f" (also in row {', '.join(str(r) for r in others)})"
+            if column not in rows_of:  # once per column: a repeat on every row stays linear
+                rows_of[column], row_sets[column] = {}, {}
+                for i, v in df[column].items():
+                    rows_of[column].setdefault(v, []).append(_row_number(i))
+                row_sets[column] = {v: set(rs) for v, rs in rows_of[column].items()}
+            same = rows_of[column].get(failure, [])
+            # a few rows, then a count: a value repeated on 5,000 rows must not make 5,000
+            # lines of 5,000 row numbers each (nor take time to list them)
+            first = list(itertools.islice((r for r in same if r != row), _OTHER_ROWS))
+            if first:
+                more = len(same) - len(first) - (row in row_sets[column].get(failure, ()))
+                shown = ", ".join(str(r) for r in first)
+                rule += f" (also in row {shown}" + (f" and {more:,} more)" if more > 0 else ")")
         fix = _CHECK_FIXES.get(check) or spec.help.get(column or "", "correct the value")
         if check == "not_nullable":
             fix = spec.help.get(column or "", "fill it in")
