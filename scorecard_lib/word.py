@@ -591,17 +591,22 @@ def _red_list(w: Writer, sc: Scorecard) -> None:
 
 
 def _section_intro(w: Writer, sc: Scorecard, section: str) -> None:
-    w.paragraph(sc.section_intro_text(section))
+    text, updated, red = sc.section_intro_parts(section)
+    w.paragraph(text)
+    if len(updated):
+        names = ", ".join(str(n) for n in updated["name"])
+        w.paragraph(f"{sc.explained_lead(len(updated))} {names}.")
+    elif red:
+        w.paragraph(sc.no_update_text(red))
 
 
-def _exceptions(w: Writer, sc: Scorecard, section: str) -> None:
+def _exceptions(w: Writer, sc: Scorecard, section: str | None = None) -> None:
     from . import narrative
 
     rows = sc.updated_red(section)
     if rows.empty:
-        w.paragraph(
-            f"No indicator in this section is rated red with an update in {sc.quarter.prose}."
-        )
+        where = "" if section is None else " in this section"
+        w.paragraph(f"No indicator{where} is rated red with an update in {sc.quarter.prose}.")
         return
     com = sc.inputs.commentary.set_index("indicator_id")
     for r in rows.to_dict("records"):
@@ -639,8 +644,16 @@ def _charts(w: Writer, items: Any) -> None:
         w.chart(chart)
 
 
-def _trends(w: Writer, sc: Scorecard, section: str) -> None:
-    _charts(w, sc.trends(section))
+def _trends(
+    w: Writer, sc: Scorecard, section: str | None = None, ratings: Sequence[str] | None = None
+) -> None:
+    from .sections import Blocks
+
+    shown = sc.trends(section, ratings=ratings)
+    if isinstance(shown, Blocks):
+        _charts(w, shown)
+    else:  # the facade found no indicator with those ratings
+        w.paragraph("No indicator is rated red or amber this quarter.")
 
 
 def _breakdowns(w: Writer, sc: Scorecard, section: str) -> None:
@@ -728,8 +741,127 @@ def _overrides_table(w: Writer, sc: Scorecard) -> None:
     w.table(frame, "Ratings overridden by an analyst")
 
 
+# --- the cover report (paper.py's data, as the HTML report shows it) ---------------------------
+
+
+def _field(w: Writer, field: Any, paper_file: str) -> None:
+    """An officer-written field, or in its place a marked "to be completed" paragraph."""
+    from . import paper
+
+    if field.missing:
+        label, text = paper.to_be_completed_text(field, paper_file)
+        p = w.document.add_paragraph()
+        p.add_run(label).bold = True
+        p.add_run(f" {text}")
+        return
+    for line in field.paragraphs:
+        w.paragraph(line)
+
+
+def _inline_field(field: Any, paper_file: str) -> str:
+    from . import paper
+
+    if field.missing:
+        return " ".join(paper.to_be_completed_text(field, paper_file))
+    return " ".join(field.text.split())
+
+
+def _labelled(w: Writer, label: str, value: str) -> None:
+    p = w.document.add_paragraph()
+    p.add_run(f"{label}: ").bold = True
+    p.add_run(value)
+
+
+def _cover(w: Writer, sc: Scorecard) -> None:
+    p = sc.paper
+    meeting = p.meeting.text if not p.meeting.missing else "Meeting"
+    w.paragraph(meeting + (f", {p.meeting_date}" if p.meeting_date else ""), bold=True)
+    if p.council:
+        _labelled(w, "Council", p.council)
+    _labelled(w, "Meeting", _inline_field(p.meeting, p.paper_file))
+    _labelled(w, "Date of meeting", p.meeting_date or "not set")
+    _labelled(w, "Item", f"{p.item_title}: {p.quarter_prose}")
+    _labelled(w, "Relevant Cabinet Member", _inline_field(p.cabinet_member, p.paper_file))
+    _labelled(w, "Relevant Officer", _inline_field(p.relevant_officer, p.paper_file))
+
+
+def _recommendations(w: Writer, sc: Scorecard) -> None:
+    p = sc.paper
+    w.paragraph(p.recommendations_lead)
+    for rec in p.recommendations:
+        w.paragraph(f"{rec.letter} {rec.text}")
+        for items in rec.lists:
+            if items.label:
+                w.paragraph(items.label)
+            w.bullets(link.text for link in items.items)
+
+
+def _background(w: Writer, sc: Scorecard) -> None:
+    p = sc.paper
+    _field(w, p.purpose, p.paper_file)
+    _field(w, p.caveats, p.paper_file)
+
+
+def _risk_paragraphs(w: Writer, sc: Scorecard) -> None:
+    from . import paper
+
+    p = sc.paper
+    if p.risk_background:
+        for line in paper.Field("", "", p.risk_background).paragraphs:
+            w.paragraph(line)
+    if not p.red_risks:
+        w.paragraph("No risk is rated red this quarter.")
+        return
+    w.paragraph(
+        "The risk rated red is:"
+        if len(p.red_risks) == 1
+        else f"The {len(p.red_risks)} risks rated red are:"
+    )
+    w.bullets(
+        f"{r.title}: current score {r.score_text}; {r.movement[0].lower()}{r.movement[1:]}."
+        + (f" {r.reason}" if r.reason else " No reason was recorded for its rating.")
+        for r in p.red_risks
+    )
+
+
+def _implications(w: Writer, sc: Scorecard) -> None:
+    from . import paper
+
+    p = sc.paper
+    for (_key, heading), field in zip(paper.IMPLICATIONS, p.implications, strict=True):
+        w.heading(heading, w.level + 1)
+        _field(w, field, p.paper_file)
+
+
+def _supporting_information(w: Writer, sc: Scorecard) -> None:
+    from . import paper
+
+    w.bullets(link.text for link in paper.supporting_information(sc.quarter))
+
+
+def _contacts(w: Writer, sc: Scorecard) -> None:
+    p = sc.paper
+    if p.contacts.missing:
+        _field(w, p.contacts, p.paper_file)
+        return
+    w.bullets(x.strip() for x in p.contacts.text.split("\n") if x.strip())
+
+
+def _background_papers(w: Writer, sc: Scorecard) -> None:
+    p = sc.paper
+    _field(w, p.background_papers, p.paper_file)
+
+
 #: The Word renderer of each facade method a notebook may call (``sc.NAME(...)``).
 RENDERERS: Mapping[str, Renderer] = {
+    "cover": _cover,
+    "recommendations": _recommendations,
+    "background": _background,
+    "risk_paragraphs": _risk_paragraphs,
+    "implications": _implications,
+    "supporting_information": _supporting_information,
+    "contacts": _contacts,
+    "background_papers": _background_papers,
     "notice": _notice,
     "summary": _summary,
     "rag_chart": lambda w, sc: w.chart(sc.rag_chart()),
@@ -872,13 +1004,15 @@ def build_document(
         for i, p in enumerate(parts)
         if p.markdown and (i == 0 or parts[i - 1].section != p.section)
     ]
-    w.heading("Contents", 2)
-    w.bullets(section_titles)
 
     with charts.raster(charts.PRINT_DPI):
         current = ""
         for part in parts:
             if part.section != current:
+                if current == sections[0]:
+                    # The contents follow the cover report, as in the HTML report.
+                    w.heading("Contents", 2)
+                    w.bullets(section_titles)
                 current = part.section
                 heading, rest = _split_title(part.markdown)
                 w.heading(heading, 2)
@@ -908,6 +1042,12 @@ def _back_matter(
     """How the paper was made, abbreviations and the accessibility statement: inside the
     appendix (Heading 3) as in the HTML report, or after the sections (Heading 2)."""
     level = 3 if in_appendix else 2
+    _glossary(w, level)
+    _accessibility(w, full_title, council, level)
+    _how_made(w, provenance, level)
+
+
+def _how_made(w: Writer, provenance: Mapping[str, Any] | None, level: int) -> None:
     w.heading("How this report was made", level)
     w.paragraph(
         "This paper was generated from the quarter's data by the same code and settings as "
@@ -926,6 +1066,9 @@ def _back_matter(
         inputs = provenance.get("inputs") or []
         facts.append(f"Input files: {len(inputs)}, listed with their fingerprints in the manifest")
         w.bullets(facts)
+
+
+def _glossary(w: Writer, level: int) -> None:
     w.heading("Abbreviations and terms", level)
     text = "\n".join(p.text for p in w.document.paragraphs)
     used = [a for a in ABBREVIATIONS if re.search(rf"\b{re.escape(a)}s?\b", text)]
@@ -941,6 +1084,9 @@ def _back_matter(
             "noticeably (→) or worsening (↘).",
         ]
     )
+
+
+def _accessibility(w: Writer, full_title: str, council: str, level: int) -> None:
     w.heading("Accessibility statement", level)
     w.paragraph(
         f"This statement applies to this Word version of {full_title}. It uses real heading "

@@ -136,16 +136,18 @@ def test_headings_are_real_styles_in_order(document: docx.document.Document) -> 
         assert after <= before + 1, f"heading level skipped before {text!r}"
     h2 = [text for lvl, text in headings if lvl == 2]
     assert h2 == [
+        "Report to Cabinet",
         "Contents",
-        "Overview",
         "Children's services",
         "Adult care",
         "Workforce",
         "Corporate risk",
-        "Appendix",
+        "Appendices",
     ]
     level3 = {text for lvl, text in headings if lvl == 3}
-    assert {"Summary", "Red risks: controls and actions", "Accessibility statement"} <= level3
+    assert {"Recommendations", "Red risks: controls and actions", "Accessibility statement"} <= (
+        level3
+    )
 
 
 @pytest.mark.slow
@@ -161,6 +163,35 @@ def test_the_seed_figures_are_in_the_paper(document: docx.document.Document) -> 
         assert figure in text, (name, figure)
     for title in SEED_RED_RISKS:
         assert f"{title} ✖ Red" in headings
+
+
+@pytest.mark.slow
+def test_the_recommendations_are_computed_as_in_the_seed(document: docx.document.Document) -> None:
+    text = _text(document)
+    assert (
+        "(a) receives the Corporate Balanced Scorecard for Quarter Four 2016/17 and notes "
+        "that 17 indicators are rated green;" in text
+    )
+    assert (
+        "(b) considers the actions being taken to improve performance for the 5 red "
+        "indicators that had a performance update in Quarter Four 2016/17:" in text
+    )
+    assert (
+        "(c) notes the latest refresh of the Corporate Risk Register, including the actions "
+        "to reduce the 2 risks rated red:" in text
+    )
+    lines = text.splitlines()
+    start = lines.index("Recommendations")
+    block = lines[start : start + 40]
+    for name in SEED_RED_FIGURES:
+        assert name in block
+    for title in SEED_RED_RISKS:
+        assert title in block
+    assert (
+        "Relevant Cabinet Member: Cabinet Member with Responsibility for Transformation and "
+        "Commissioning" in text
+    )
+    assert "Date of meeting: 20 July 2017" in text
 
 
 @pytest.mark.slow
