@@ -1224,6 +1224,9 @@ def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
     for name in names:
         if name == record.REPORT_NAME or _is_open_data(name):
             continue
+        if name == record.DOCX_NAME:
+            found += _compare_docx(published, rerun, pa, pb)
+            continue
         if name not in pb:
             found.append(Finding("outputs", f"{name} is published but the re-run has none"))
             notebooks_differ = True
@@ -1315,20 +1318,62 @@ def _compare_open_data(published: Mapping[str, bytes], rerun: Mapping[str, bytes
 # --- re-running -------------------------------------------------------------------------------
 
 
+def _compare_docx(
+    published: Path, rerun: Path, pa: Mapping[str, bytes], pb: Mapping[str, bytes]
+) -> list[Finding]:
+    """The Word paper: missing on either side, or what text differs (paragraphs and table
+    cells in order; when the text is the same, the difference is in layout or pictures)."""
+    name = record.DOCX_NAME
+    if name not in pb:
+        return [Finding("outputs", f"{name} is published but the re-run made none")]
+    if name not in pa:
+        return [Finding("outputs", f"the re-run made {name}, which was not published")]
+    if pa[name] == pb[name]:
+        return []
+    from .word import document_text
+
+    try:
+        old, new = document_text(published / name), document_text(rerun / name)
+    except Exception:  # not a Word file any more: say so, do not fail the audit
+        return [Finding("outputs", f"{name} differs and can no longer be read as a Word file")]
+    lines = _text_diff(old, new, "text")
+    if not lines:
+        return [
+            Finding(
+                "outputs",
+                f"{name}: the text is the same; its pictures, styles or layout differ",
+            )
+        ]
+    return [Finding("outputs", f"{name}: {line}") for line in _limit(lines, f"in {name}")]
+
+
 def _rerun_current(
     quarter: Quarter,
     data: Path,
     out: Path,
     jobs: int | None,
     on_event: AuditEvent | None,
+    word: Mapping[str, Any] | None = None,
 ) -> Path:
+    """Re-run the quarter; with the record's ``word`` block, the Word paper too, on the
+    template it names (which must still be where it was)."""
     from .runner import run_quarter
+    from .word import template_path
 
     def event(section: str, what: str, seconds: float | None) -> None:
         if on_event is not None:
             on_event(quarter.id, section, what, seconds)
 
-    result = run_quarter(quarter, data_dir=data, out_dir=out, jobs=jobs, on_event=event)
+    template = (word or {}).get("template")
+    result = run_quarter(
+        quarter,
+        data_dir=data,
+        out_dir=out,
+        jobs=jobs,
+        on_event=event,
+        docx=isinstance(word, Mapping),
+        docx_template=template_path(str(template)) if template else None,
+    )
     return result.out_folder
 
 
@@ -1374,6 +1419,13 @@ def _rerun_recorded_code(
             argv += ["--data", data_arg]
         if jobs:
             argv += ["--jobs", str(jobs)]
+        word = manifest.get("word")
+        if isinstance(word, Mapping):  # the record has a Word paper: re-make it too
+            from .word import template_path
+
+            argv.append("--docx")
+            if word.get("template"):
+                argv += ["--docx-template", str(template_path(str(word["template"])))]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [str(tree), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
@@ -1602,7 +1654,15 @@ def _audit_record(
         rerun: Path | None = None
         if code == CURRENT:
             try:
-                rerun = _rerun_current(q, data, tmp / "current", jobs, on_event)
+                word = recorded.get("word")
+                rerun = _rerun_current(
+                    q,
+                    data,
+                    tmp / "current",
+                    jobs,
+                    on_event,
+                    word if isinstance(word, dict) else None,
+                )
             except ScorecardError as exc:
                 findings.append(
                     Finding(

@@ -14,7 +14,9 @@ pandas) so that a build in which nothing changed answers at once:
    validates the same inputs (no notebook runs before they pass). With the cache on, work kept
    between builds (``kept.py``: charts drawn, tables validated) is used in this process and in
    the kernels, for the code as it was when the build started;
-3. ``runner.run_quarter`` builds the draft and puts it in place atomically;
+3. ``runner.run_quarter`` builds the draft and puts it in place atomically, with ``docx``
+   also the Word paper (``word.py``); a Word template is checked before step 1, so a bad
+   one is refused before anything starts;
 4. with ``pdf``, ``pdf.write_pdf`` prints the report through Chromium.
 """
 
@@ -34,13 +36,15 @@ from .quarters import Quarter, parse_quarter
 @dataclass(frozen=True)
 class Built:
     """What :func:`build` did. ``run`` is the runner's result (None when nothing changed);
-    ``report`` the draft report; ``pdf`` the PDF written, if asked for."""
+    ``report`` the draft report; ``pdf`` the PDF written, if asked for; ``docx`` the Word
+    paper, if asked for."""
 
     quarter: Quarter
     report: Path
     up_to_date: bool = False
     run: Any = None
     pdf: Path | None = None
+    docx: Path | None = None
 
 
 def kernel_prelude(
@@ -74,6 +78,8 @@ def build(
     timeout: int | None = 600,
     cache: bool = True,
     pdf: bool = False,
+    docx: bool = False,
+    docx_template: Path | None = None,
     on_event: EventCallback | None = None,
     on_building: Callable[[Quarter], None] | None = None,
 ) -> Built:
@@ -82,11 +88,23 @@ def build(
     from . import cache as build_cache  # light: the no-change check must not wait for pandas
 
     q = parse_quarter(quarter)
+    word_key = ""
+    if docx or docx_template is not None:
+        from . import word  # light; checks the template before any kernel starts
+
+        if docx:
+            word_key = word.word_key(word.word_options(docx, docx_template))
     if cache:
-        fresh = build_cache.up_to_date(q.id, data_dir=data_dir, out_dir=out_dir)
+        fresh = build_cache.up_to_date(q.id, data_dir=data_dir, out_dir=out_dir, word=word_key)
         if fresh is not None:
             report = fresh / "report.html"
-            return Built(q, report, up_to_date=True, pdf=_pdf(report) if pdf else None)
+            return Built(
+                q,
+                report,
+                up_to_date=True,
+                pdf=_pdf(report) if pdf else None,
+                docx=report.with_suffix(".docx") if docx else None,
+            )
     if on_building is not None:
         on_building(q)
     # Work kept between builds (kept.py) is named by the code as it is now, before anything
@@ -120,6 +138,8 @@ def build(
             cache=cache,
             timeout=timeout,
             executor=executor,
+            docx=docx,
+            docx_template=docx_template,
         )
     finally:
         executor.close()
@@ -132,6 +152,7 @@ def build(
         up_to_date=result.up_to_date,
         run=result,
         pdf=_pdf(result.report) if pdf else None,
+        docx=result.report.with_suffix(".docx") if docx else None,
     )
 
 

@@ -303,8 +303,11 @@ def run_key(
     command: str | None,
     executor: str,
     extra_inputs: Iterable[Path] = (),
+    word: str = "",
 ) -> str:
-    """The key of a whole build (see the module docstring)."""
+    """The key of a whole build (see the module docstring). ``word``: whether and on which
+    template the Word paper is written (``runner.word_key``); the template's bytes are among
+    ``extra_inputs``."""
     others = sorted({Path(p) for p in extra_inputs}, key=lambda p: p.as_posix())
     return _digest(
         {
@@ -323,6 +326,7 @@ def run_key(
                 (name, path.as_posix(), _file_sha(path)) for name, path in notebooks.items()
             ],
             "command": command,
+            "word": word,
             "executor": executor,
             "environment": environment_fingerprint(),
             # what the manifest and the report's provenance record about code and environment
@@ -505,8 +509,10 @@ class BuildCache:
         notebooks: Mapping[str, Path],
         command: str | None = None,
         executor: object | None = None,
+        word: str = "",
     ) -> None:
         self.quarter = quarter
+        self.word = word
         self.data = Path(data)
         self.out = Path(out)
         self.notebooks = dict(notebooks)
@@ -525,6 +531,7 @@ class BuildCache:
             command=self.command,
             executor=self.executor,
             extra_inputs=inputs,
+            word=self.word,
         )
 
     def up_to_date(self) -> Path | None:
@@ -594,10 +601,12 @@ def up_to_date(
     *,
     data_dir: Path | None = None,
     out_dir: Path | None = None,
+    word: str = "",
 ) -> Path | None:
     """For the command line, before anything heavy is imported: the published folder of
     ``quarter`` if a build with the default notebooks, sections and executor would change
-    nothing, else None. Never raises: anything unusual means "build"."""
+    nothing, else None. ``word``: as ``run_key``. Never raises: anything unusual means
+    "build"."""
     try:
         from .quarters import parse_quarter
 
@@ -608,6 +617,6 @@ def up_to_date(
             return None
         nb_dir = NOTEBOOKS_DIR.resolve()
         notebooks = {s: nb_dir / f"{s}.ipynb" for s in SECTIONS}
-        return BuildCache(q.id, data=data, out=out, notebooks=notebooks).up_to_date()
+        return BuildCache(q.id, data=data, out=out, notebooks=notebooks, word=word).up_to_date()
     except Exception:
         return None

@@ -51,6 +51,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,6 +93,11 @@ SVG_HASHSALT = "scorecard"
 matplotlib.rcParams["svg.hashsalt"] = SVG_HASHSALT
 
 MIME = "image/svg+xml"
+PNG_MIME = "image/png"
+#: Pixels per inch of a chart drawn as PNG (:func:`raster`): sharp on paper.
+PRINT_DPI = 200
+#: When set, charts are drawn as PNG at this resolution instead of SVG (:func:`raster`).
+_RASTER_DPI: ContextVar[int | None] = ContextVar("raster_dpi", default=None)
 FONT_FALLBACK = "'DejaVu Sans', Verdana, Arial, sans-serif"
 #: A chart that grows past this many bytes is a sign something is being drawn wastefully.
 SIZE_BUDGET = 25_000
@@ -299,6 +305,8 @@ def _kept(fn: _F) -> _F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Chart:
+        if _RASTER_DPI.get() is not None:  # only SVG charts are kept
+            return fn(*args, **kwargs)
         store = kept.active()
         key = store.key(f"chart {fn.__name__}", args, kwargs) if store is not None else None
         if store is None or key is None:
@@ -364,7 +372,24 @@ def _tidy_svg(svg: str, prefix: str) -> str:
     return svg.strip() + "\n"
 
 
+@contextmanager
+def raster(dpi: int = PRINT_DPI) -> Iterator[None]:
+    """Inside this block every chart is drawn as a PNG at ``dpi`` pixels per inch (for the
+    Word paper, which cannot show SVG everywhere), with the same alt text and data table.
+    The PNG carries no date or software metadata, so the same chart gives the same bytes."""
+    token = _RASTER_DPI.set(int(dpi))
+    try:
+        yield
+    finally:
+        _RASTER_DPI.reset(token)
+
+
 def _render(fig: Figure, kind: str, title: str) -> bytes:
+    dpi = _RASTER_DPI.get()
+    if dpi is not None:
+        png = io.BytesIO()
+        fig.savefig(png, format="png", dpi=dpi, metadata={"Software": None})
+        return png.getvalue()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     raw = buffer.getvalue()
@@ -384,7 +409,7 @@ def _chart(
         title=title,
         alt=alt,
         image=_render(fig, kind, title),
-        mime=MIME,
+        mime=MIME if _RASTER_DPI.get() is None else PNG_MIME,
         data=data.reset_index(drop=True),
         numeric=tuple(numeric),
         row_header=row_header,

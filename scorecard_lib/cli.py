@@ -62,6 +62,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def word_options(command: argparse.ArgumentParser) -> None:
+    """``--docx`` and ``--docx-template`` (run and publish)."""
+    command.add_argument(
+        "--docx",
+        action="store_true",
+        help="also write the paper in Word, report.docx, beside report.html (listed in the "
+        "manifest and checked by the audit); see docs/word.md",
+    )
+    command.add_argument(
+        "--docx-template",
+        metavar="FILE",
+        type=Path,
+        help="the council's Word template (.docx or .dotx) whose styles, fonts, headers and "
+        "footers the paper uses; implies --docx",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scorecard",
@@ -122,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also write report.pdf (A4, through Chromium) beside report.html; it is not part "
         "of the manifest, since its bytes depend on the Chromium version",
     )
+    word_options(run)
     run.add_argument(
         "--no-cache",
         action="store_true",
@@ -165,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=600,
         help="stop a section whose cell runs longer than this and report it (default: 600)",
     )
+    word_options(publish)
     publish.set_defaults(handler=_cmd_publish)
 
     audit = sub.add_parser(
@@ -375,6 +394,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         cache=not args.no_cache,
         pdf=args.pdf,
+        docx=args.docx or args.docx_template is not None,
+        docx_template=args.docx_template,
         on_event=_Progress(len(SECTIONS), sys.stderr),
         on_building=building,
     )
@@ -387,6 +408,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
     if built.pdf is not None:
         print(f"PDF written to {_shown(built.pdf)}")
+    if built.docx is not None:
+        print(f"Word paper written to {_shown(built.docx)}")
     return 0
 
 
@@ -414,6 +437,8 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         supersede_reason=args.reason if args.supersede else None,
         jobs=args.jobs,
         timeout=args.timeout,
+        docx=args.docx or args.docx_template is not None,
+        docx_template=args.docx_template,
         on_event=_Progress(len(SECTIONS), sys.stderr),
         on_building=building,
     )

@@ -181,12 +181,11 @@ OPEN_DATA_SUBDIR = "open-data"
 
 def output_entries(folder: Path) -> list[dict[str, str]]:
     """The published files of a quarter folder: ``notebooks/*.ipynb``, ``open-data/*`` (when
-    there) and ``report.html``."""
+    there), ``report.html`` and, when the Word paper was written, ``report.docx``."""
     folder = Path(folder)
     files = sorted((folder / "notebooks").glob("*.ipynb"))
     files += sorted(p for p in (folder / OPEN_DATA_SUBDIR).glob("*") if p.is_file())
-    if (folder / "report.html").is_file():
-        files.append(folder / "report.html")
+    files += [folder / n for n in ("report.html", "report.docx") if (folder / n).is_file()]
     entries = [{"path": p.relative_to(folder).as_posix(), "sha256": sha256_file(p)} for p in files]
     return sorted(entries, key=lambda e: e["path"])
 

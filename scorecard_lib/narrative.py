@@ -172,5 +172,17 @@ def markdown_inline(text: str) -> str:
     return _MD.renderInline(text or "").strip()
 
 
+def markdown_tokens(text: str) -> list[Any]:
+    """Markdown parsed into markdown-it tokens, with the same rules as :func:`markdown_html`
+    (for the Word paper, which writes the text as Word paragraphs)."""
+    return list(_MD.parse(text or ""))
+
+
+def markdown_inline_tokens(text: str) -> list[Any]:
+    """One line of Markdown as inline tokens (bold, italic, links, text)."""
+    tokens = _MD.parseInline(text or "")
+    return list(tokens[0].children or []) if tokens else []
+
+
 def escape(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)

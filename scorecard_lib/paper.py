@@ -388,6 +388,16 @@ def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def to_be_completed_text(f: Field, paper_file: str) -> tuple[str, str]:
+    """What stands in place of a field the officer has not written yet: the label
+    ("To be completed:") and the sentences after it (the Word paper writes them as text)."""
+    where = f.key.replace(".", ": ")
+    return "To be completed:", (
+        f"{f.label}. Write it under {where} in {paper_file}. A report with this box is a "
+        "draft: it cannot be published until the text is written."
+    )
+
+
 def to_be_completed_html(f: Field, paper_file: str) -> str:
     """A clearly marked box in place of a field the officer has not written yet."""
     where = f.key.replace(".", ": ")

@@ -164,15 +164,23 @@ def publish_quarter(
     require_committed_code: bool = True,
     checks: Sequence[PrePublishCheck] | None = None,
     on_building: Callable[[str], None] | None = None,
+    docx: bool = False,
+    docx_template: Path | None = None,
 ) -> Published:
     """Publish ``quarter`` into the archive (see the module docstring). ``supersede_reason``
     publishes a new version beside the standing record; ``require_committed_code=False`` is
     for tests that publish from a working tree under change. ``on_building`` is called with
-    the new record's folder name once every check has passed and the build starts."""
+    the new record's folder name once every check has passed and the build starts. ``docx``
+    adds the Word paper to the record (``word.py``), on ``docx_template`` when given; a
+    template that cannot be used is refused before anything is built."""
     started = time.perf_counter()
     q = parse_quarter(quarter)
     archive = resolve(archive_dir, ARCHIVE_DIR).resolve()
     _refusal(q, current_record(q, archive), supersede_reason, archive)
+    if docx or docx_template is not None:
+        from .word import word_options
+
+        word_options(True, docx_template)  # a bad template: one message, exit 2, nothing built
     if require_committed_code:
         _check_code_committed()
 
@@ -227,6 +235,8 @@ def publish_quarter(
                 on_event=on_event,
                 timeout=timeout,
                 publication=block,
+                docx=docx or docx_template is not None,
+                docx_template=docx_template,
             )
             result.out_folder.rename(final)
         finally:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from .loading import Inputs
 
 REPORT_NAME = "report.html"
+DOCX_NAME = "report.docx"
 MANIFEST_NAME = "manifest.json"
 NOTEBOOKS_SUBDIR = "notebooks"
 
@@ -140,8 +141,9 @@ def quarter_results(inputs: Inputs) -> dict[str, Any]:
 
 
 def record_files(folder: Path) -> list[str]:
-    """The published files of a record folder, relative and sorted (manifest, report,
-    notebooks, open data); anything else in the folder is not part of the record."""
+    """The published files of a record folder, relative and sorted (manifest, report, the
+    Word paper when there is one, notebooks, open data); anything else in the folder is not
+    part of the record."""
     folder = Path(folder)
     names = [
         p.relative_to(folder).as_posix()
@@ -152,7 +154,7 @@ def record_files(folder: Path) -> list[str]:
         for p in sorted((folder / OPEN_DATA_SUBDIR).glob("*"))
         if p.is_file()
     ]
-    names += [n for n in (REPORT_NAME, MANIFEST_NAME) if (folder / n).is_file()]
+    names += [n for n in (REPORT_NAME, DOCX_NAME, MANIFEST_NAME) if (folder / n).is_file()]
     return sorted(names)
 
 

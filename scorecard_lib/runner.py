@@ -11,11 +11,12 @@
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
 4. otherwise normalise every executed notebook (byte-deterministic), write the open data
    (``opendata.py``, from the same results the manifest records), build ``report.html``
-   (``assemble.build_report``) and ``manifest.json``, then write it out: the old
-   ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place, the old copy
-   deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is never refused;
-   published records live in the archive (``archive.py``), which ``publishing.py`` adds to
-   through this same function and nothing rewrites.
+   (``assemble.build_report``), with ``docx`` the Word paper ``report.docx`` (``word.py``, in
+   this process, from the inputs already loaded), and ``manifest.json``, then write it out:
+   the old ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place,
+   the old copy deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is
+   never refused; published records live in the archive (``archive.py``), which
+   ``publishing.py`` adds to through this same function and nothing rewrites.
 
 A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
 
@@ -43,7 +44,7 @@ import nbformat
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from . import assemble, loading, manifest, opendata, record
+from . import assemble, loading, manifest, opendata, record, word
 from .cache import BuildCache
 from .errors import ExecutionError, InputError, LockedError
 from .executors import (
@@ -144,11 +145,18 @@ class SectionsFailed(ExecutionError):
 _data_parameter = data_parameter
 
 
-def rerun_command(quarter: Quarter, data_parameter: str) -> str:
-    """The command that re-makes this report (``--out`` and ``--jobs`` do not change it)."""
+def rerun_command(
+    quarter: Quarter, data_parameter: str, word: Mapping[str, object] | None = None
+) -> str:
+    """The command that re-makes this report (``--out`` and ``--jobs`` do not change it).
+    ``word``: the manifest's ``word`` block when the Word paper was written."""
     argv = ["scorecard", "run", quarter.id]
     if data_parameter:
         argv += ["--data", data_parameter]
+    if word is not None:
+        argv.append("--docx")
+        if word.get("template"):
+            argv += ["--docx-template", str(word["template"])]
     return shlex.join(argv)
 
 
@@ -176,6 +184,8 @@ def run_quarter(
     timeout: int | None = SECTION_TIMEOUT,
     cache: bool = False,
     publication: Mapping[str, object] | None = None,
+    docx: bool = False,
+    docx_template: Path | None = None,
 ) -> RunResult:
     """Build the report of ``quarter`` into ``OUT/<quarter id>/``, replacing what was there
     (a draft) atomically.
@@ -188,6 +198,10 @@ def run_quarter(
     project's own (``paths.NOTEBOOKS_DIR``, ``paths.SECTIONS``). ``cache=True`` (what the
     command line does unless ``--no-cache``) uses the build cache in ``OUT/.cache/``: see
     ``cache.py``; the default here is off, so a caller gets a full run unless it asks.
+
+    ``docx=True`` also writes the Word paper ``report.docx`` (``word.py``), on the council's
+    ``docx_template`` when one is given; a template that cannot be used is refused
+    (:class:`~scorecard_lib.word.WordTemplateError`, exit 2) before anything runs.
     """
     started = time.perf_counter()
     data = resolve(data_dir, DATA_DIR).resolve()
@@ -196,13 +210,25 @@ def run_quarter(
     names = tuple(sections) if sections is not None else SECTIONS
 
     q = loading.check_quarter(quarter, data)
+    if docx_template is not None and not docx:
+        raise InputError(
+            "--docx-template was given without --docx",
+            fix="add --docx to write the Word paper, or leave out --docx-template",
+        )
+    word_options = word.word_options(docx, docx_template)
     # The build cache (cache.py): with cache=True a section is executed only when something it
     # reads changed, and a build in which nothing changed returns at once.
     build_cache = None
     if cache:
         notebooks = {s: nb_dir / f"{s}.ipynb" for s in names}
         build_cache = BuildCache(
-            q.id, data=data, out=out, notebooks=notebooks, command=command, executor=executor
+            q.id,
+            data=data,
+            out=out,
+            notebooks=notebooks,
+            command=command,
+            executor=executor,
+            word=word.word_key(word_options),
         )
         fresh = build_cache.up_to_date()
         if fresh is not None:
@@ -227,7 +253,7 @@ def run_quarter(
     inputs = loading.input_files(q, data)
     data_param = _data_parameter(data)
     parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
-    command = command or rerun_command(q, data_param)
+    command = command or rerun_command(q, data_param, word_options)
 
     missing = [s for s in names if not (nb_dir / f"{s}.ipynb").is_file()]
     if missing:
@@ -238,6 +264,8 @@ def run_quarter(
             fix="restore the notebooks from version control",
         )
     _check_notebook_parameters(nb_dir, names, parameters)
+    if word_options is not None:
+        word.paper_parts(nb_dir, names)  # every call has a Word renderer, before anything runs
 
     _check_out_folder(out)
     lock = _lock(out, q)
@@ -264,7 +292,11 @@ def run_quarter(
                 command=command,
                 jobs=jobs,
                 executor=(
-                    build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
+                    build_cache.wrap(
+                        executor or PapermillExecutor(),
+                        parameters,
+                        [*inputs, *([docx_template] if docx_template is not None else [])],
+                    )
                     if build_cache is not None
                     else executor or PapermillExecutor()
                 ),
@@ -274,6 +306,8 @@ def run_quarter(
                 results=results,
                 open_data=open_data,
                 publication=publication,
+                loaded=loaded if docx else None,
+                word_options=word_options,
             )
         if build_cache is not None:
             build_cache.record(result.out_folder)
@@ -301,6 +335,8 @@ def _run_locked(
     results: dict[str, object] | None = None,
     open_data: opendata.OpenData | None = None,
     publication: Mapping[str, object] | None = None,
+    loaded: loading.Inputs | None = None,
+    word_options: Mapping[str, object] | None = None,
 ) -> RunResult:
     final = out / q.id
     staging = out / f".staging-{q.id}-{os.getpid()}"
@@ -355,6 +391,8 @@ def _run_locked(
             command=command,
             results=results,
         )
+        if word_options is not None:
+            base["word"] = dict(word_options)
         html = assemble.build_report(
             notebooks=executed,
             title=str(params.get("title", "")),
@@ -364,6 +402,18 @@ def _run_locked(
         )
         with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
+        if word_options is not None and loaded is not None:
+            from .sections import Scorecard
+
+            template = word_options.get("template")
+            word.write_docx(
+                Scorecard(loaded),
+                staging / word.DOCX_NAME,
+                template=word.template_path(str(template)) if template else None,
+                notebooks_dir=nb_dir,
+                sections=names,
+                provenance=manifest.provenance(base),
+            )
         full = {**base, "outputs": manifest.output_entries(staging)}
         if publication is not None:
             full["publication"] = dict(publication)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -91,7 +91,7 @@ def _list(items: Sequence[str], css: str = "") -> str:
     return f"<ul{cls}>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
 
 
-def _split(text: str | None) -> list[str]:
+def split_items(text: str | None) -> list[str]:
     """Controls and actions are written in one cell, separated by semicolons."""
     items = [t.strip() for t in (text or "").split(";") if t.strip()]
     return [t[0].upper() + t[1:] for t in items]
@@ -342,15 +342,18 @@ class Scorecard:
 
         return charts.rag_counts_chart(self.counts, self.quarter.prose)
 
-    def rag_table(self) -> tables.Table:
-        df = pd.DataFrame(
+    def rag_frame(self, rating_cell: Callable[[str], str] = rating_badge_html) -> pd.DataFrame:
+        """The rows of :meth:`rag_table`; ``rating_cell`` writes a rating (HTML or text)."""
+        return pd.DataFrame(
             {
-                "Rating": [rating_badge_html(r) for r in self.counts],
+                "Rating": [rating_cell(r) for r in self.counts],
                 "Indicators": [str(n) for n in self.counts.values()],
             }
         )
+
+    def rag_table(self) -> tables.Table:
         return tables.html_table(
-            df,
+            self.rag_frame(),
             f"Indicators by rating, {self.quarter.prose}",
             numeric=["Indicators"],
             html_columns=["Rating"],
@@ -373,13 +376,16 @@ class Scorecard:
         long = self._theme_counts().stack().rename("count").reset_index()
         return charts.rag_by_theme_chart(long, self.quarter.prose)
 
-    def theme_table(self) -> tables.Table:
+    def theme_frame(self) -> pd.DataFrame:
+        """The rows of :meth:`theme_table`: indicators by theme and rating, as text."""
         grid = self._theme_counts()
         df = grid.reset_index().rename(columns={"theme": "Theme"})
         df["Total"] = grid.sum(axis=1).to_numpy()
-        df = df.astype({c: str for c in df.columns})
+        return df.astype({c: str for c in df.columns})
+
+    def theme_table(self) -> tables.Table:
         return tables.html_table(
-            df,
+            self.theme_frame(),
             f"Indicators by theme and rating, {self.quarter.prose}",
             numeric=[*rating.RATINGS, "Total"],
             row_header="Theme",
@@ -399,6 +405,36 @@ class Scorecard:
 
     # --- service sections --------------------------------------------------------------
     def section_intro(self, section: str) -> Html:
+        text, updated, red = self.section_intro_parts(section)
+        html = _p(text)
+        if len(updated):
+            links = ", ".join(
+                f'<a href="#ind-{escape(r["indicator_id"])}">{escape(r["name"])}</a>'
+                for r in updated.to_dict("records")
+            )
+            html += f"<p>{self.explained_lead(len(updated))} {links}.</p>"
+        elif red:
+            html += _p(self.no_update_text(red))
+        return Html(html, f"{section} introduction")
+
+    @staticmethod
+    def explained_lead(updated: int) -> str:
+        """What a service section says before listing its red indicators with an update."""
+        which = "The red indicator" if updated == 1 else "The red indicators"
+        verb = "is" if updated == 1 else "are"
+        return f"{which} with a new figure this quarter {verb} explained in the report to Cabinet:"
+
+    @staticmethod
+    def no_update_text(red: int) -> str:
+        return (
+            "None of its red indicators has a new figure this quarter."
+            if red > 1
+            else "Its red indicator has no new figure this quarter."
+        )
+
+    def section_intro_parts(self, section: str) -> tuple[str, pd.DataFrame, int]:
+        """The sentence opening a service section (its indicators by rating), its red
+        indicators with an update (explained in the report to Cabinet) and how many are red."""
         b = self._rows(section)
         c = rating.counts(b)
         parts = [
@@ -413,27 +449,11 @@ class Scorecard:
         )
         if other:
             text += f", and {other} not rated or without data"
-        text += "."
-        html = _p(text)
-        red, updated = c[rating.RED], len(self.updated_red(section))
-        if updated:
-            links = ", ".join(
-                f'<a href="#ind-{escape(r["indicator_id"])}">{escape(r["name"])}</a>'
-                for r in self.updated_red(section).to_dict("records")
-            )
-            which = "The red indicator" if updated == 1 else "The red indicators"
-            verb = "is" if updated == 1 else "are"
-            html += (
-                f"<p>{which} with a new figure this quarter {verb} explained in the report to "
-                f"Cabinet: {links}.</p>"
-            )
-        elif red:
-            html += _p(
-                "None of its red indicators has a new figure this quarter."
-                if red > 1
-                else "Its red indicator has no new figure this quarter."
-            )
-        return Html(html, f"{section} introduction")
+        return text + ".", self.updated_red(section), int(c[rating.RED])
+
+    def value_text(self, r: Mapping[str, Any], key: str = "value") -> str:
+        """An indicator's figure with its unit, as every table writes it."""
+        return self._value_text(dict(r), key)
 
     def _value_text(self, r: dict[str, Any], key: str = "value") -> str:
         return format_value(r[key], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
@@ -534,26 +554,31 @@ class Scorecard:
         ind = escape(r["indicator_id"])
         return f'<span class="toc-entry" id="ind-{ind}" data-toc="{label}">{name}</span>'
 
-    def indicator_table(self, section: str | None, caption: str) -> tables.Table:
+    def indicator_frame(
+        self,
+        section: str | None,
+        *,
+        name_cell: Callable[[dict[str, Any]], str] | None = None,
+        rating_cell: Callable[[str], str] = rating_badge_html,
+        direction_cell: Callable[[str], str] = direction_html,
+    ) -> pd.DataFrame:
+        """The rows of :meth:`indicator_table`. The cell writers give HTML for the report and
+        plain text for the Word paper (``word.py``); by default the indicator's name as text."""
         rows = []
         for r in self._rows(section).to_dict("records"):
             rows.append(
                 {
-                    # the overview's indicators have no table of their own (the cover report
-                    # explains only those updated): the full dashboard is their place
-                    "Indicator": self._indicator_cell(
-                        r, linked=section is not None or r["section"] == "overview"
-                    ),
+                    "Indicator": name_cell(r) if name_cell is not None else str(r["name"]),
                     "Latest value": self._value_text(r),
                     "Period": self._period_text(r),
                     "Target or benchmark": self._reference_text(r),
-                    "Rating": rating_badge_html(r["rating"])
+                    "Rating": rating_cell(r["rating"])
                     + (" (overridden)" if r.get("override_reason") else ""),
-                    "Short term": direction_html(r["short_term"]),
-                    "Long term": direction_html(r["long_term"]),
+                    "Short term": direction_cell(r["short_term"]),
+                    "Long term": direction_cell(r["long_term"]),
                 }
             )
-        df = pd.DataFrame(
+        return pd.DataFrame(
             rows,
             columns=[
                 "Indicator",
@@ -565,6 +590,16 @@ class Scorecard:
                 "Long term",
             ],
         )
+
+    def indicator_table(self, section: str | None, caption: str) -> tables.Table:
+        df = self.indicator_frame(
+            section,
+            # the overview's indicators have no table of their own (the cover report explains
+            # only those updated): the full dashboard is their place
+            name_cell=lambda r: self._indicator_cell(
+                r, linked=section is not None or r["section"] == "overview"
+            ),
+        )
         return tables.html_table(
             df,
             caption,
@@ -573,10 +608,11 @@ class Scorecard:
             row_header="Indicator",
         )
 
+    def section_table_caption(self, section: str) -> str:
+        return f"{SECTION_TITLES[section]} indicators, {self.quarter.prose}"
+
     def section_table(self, section: str) -> tables.Table:
-        return self.indicator_table(
-            section, f"{SECTION_TITLES[section]} indicators, {self.quarter.prose}"
-        )
+        return self.indicator_table(section, self.section_table_caption(section))
 
     def trends(
         self, section: str | None = None, ratings: Sequence[str] | None = None
@@ -635,6 +671,21 @@ class Scorecard:
 
     # --- corporate risk ----------------------------------------------------------------
     def risk_summary(self) -> Html:
+        text, red = self.risk_summary_text()
+        items = "".join(
+            f'<li><a href="#risk-{escape(r["risk_id"])}">{escape(r["title"])}</a></li>'
+            for r in red.to_dict("records")
+        )
+        lead = self.red_risks_lead(len(red))
+        body = _p(text, "summary-sentence") + (f"{_p(lead)}<ul>{items}</ul>" if len(red) else "")
+        return Html(body, "risk summary")
+
+    @staticmethod
+    def red_risks_lead(count: int) -> str:
+        return f"The {count} red risks are:" if count != 1 else "The red risk is:"
+
+    def risk_summary_text(self) -> tuple[str, pd.DataFrame]:
+        """The sentence summing up the register, and the open red risks it lists after it."""
         reg = self.register
         open_ = reg[reg["status"] == "open"]
         bc = risks.band_counts(reg)
@@ -655,13 +706,12 @@ class Scorecard:
             extra.append(f"{len(closed)} closed this quarter")
         if extra:
             text += " " + " and ".join(extra).capitalize() + "."
-        items = "".join(
-            f'<li><a href="#risk-{escape(r["risk_id"])}">{escape(r["title"])}</a></li>'
-            for r in red.to_dict("records")
-        )
-        lead = f"The {len(red)} red risks are:" if len(red) != 1 else "The red risk is:"
-        body = _p(text, "summary-sentence") + (f"{_p(lead)}<ul>{items}</ul>" if len(red) else "")
-        return Html(body, "risk summary")
+        return text, red
+
+    def red_risk_rows(self) -> pd.DataFrame:
+        """Open risks rated red on their current score (:meth:`red_risks` shows each)."""
+        reg = self.register
+        return reg[(reg["status"] == "open") & (reg["current_band"] == "Red")]
 
     def risk_heatmap(self) -> charts.Chart:
         from . import charts
@@ -684,7 +734,10 @@ class Scorecard:
             amber_from=bands["amber"],
         )
 
-    def risk_table(self, full: bool = False) -> tables.Table:
+    def risk_frame(
+        self, full: bool = False, band_cell: Callable[[str], str] = risk_band_html
+    ) -> pd.DataFrame:
+        """The rows of :meth:`risk_table`; ``band_cell`` writes a band (HTML or text)."""
         rows = []
         for r in self.register.to_dict("records"):
             row = {
@@ -694,7 +747,7 @@ class Scorecard:
                 f"{r['inherent_impact']})",
                 "Current score": f"{r['current_score']} ({r['current_likelihood']} x "
                 f"{r['current_impact']})",
-                "Current rating": risk_band_html(r["current_band"]),
+                "Current rating": band_cell(r["current_band"]),
                 "Target score": str(r["target_score"]),
                 "Change": risks.TREND_WORDS[r["trend"]],
                 "Reason": r.get("reason") or "not recorded",
@@ -707,13 +760,18 @@ class Scorecard:
                     or "not recorded"
                 )
             rows.append(row)
-        caption = (
+        return pd.DataFrame(rows)
+
+    def risk_table_caption(self, full: bool = False) -> str:
+        return (
             f"{'Full ' if full else ''}Corporate Risk Register, {self.quarter.prose} "
             "(scores are likelihood x impact)"
         )
+
+    def risk_table(self, full: bool = False) -> tables.Table:
         return tables.html_table(
-            pd.DataFrame(rows),
-            caption,
+            self.risk_frame(full),
+            self.risk_table_caption(full),
             numeric=["Inherent score", "Current score", "Target score"],
             html_columns=["Current rating"],
             row_header="Risk",
@@ -721,23 +779,27 @@ class Scorecard:
 
     def red_risks(self) -> Html:
         """Each red risk: description, scores, change, controls and actions."""
-        reg = self.register
-        red = reg[(reg["status"] == "open") & (reg["current_band"] == "Red")]
+        red = self.red_risk_rows()
         if red.empty:
             return Html(_p("No risk is rated red this quarter."))
         return Html("\n".join(self._risk_block(r) for r in red.to_dict("records")), "red risks")
 
     @staticmethod
-    def _risk_block(r: dict[str, Any]) -> str:
+    def risk_facts(r: Mapping[str, Any]) -> list[str]:
+        """The facts listed under a red risk's title: scores, change, owner."""
         change = risks.TREND_WORDS[r["trend"]]
         if r["trend"] in ("up", "down"):
             change += f" (was {int(r['previous_score'])})"
-        facts = [
+        return [
             f"Current score {r['current_score']} (likelihood {r['current_likelihood']} x impact "
             f"{r['current_impact']}); target score {r['target_score']}.",
             f"{change}." + (f" Why: {r['reason']}" if r.get("reason") else ""),
             f"Owner: {r['owner']}.",
         ]
+
+    @staticmethod
+    def _risk_block(r: dict[str, Any]) -> str:
+        facts = Scorecard.risk_facts(r)
         parts = [
             f'<div class="headline toc-entry" id="risk-{escape(r["risk_id"])}" '
             f'data-toc="{escape(r["title"])}">',
@@ -745,12 +807,12 @@ class Scorecard:
             _p(r["description"] or ""),
             _list(facts, "facts"),
         ]
-        controls = _split(r["controls"])
+        controls = split_items(r["controls"])
         if controls:
             parts.append(
                 f'<div class="commentary"><h5>Existing controls</h5>{_list(controls)}</div>'
             )
-        actions = _split(r["actions"])
+        actions = split_items(r["actions"])
         if actions:
             owner = ""
             if r["action_owner"]:
@@ -762,22 +824,31 @@ class Scorecard:
         return "\n".join(parts)
 
     # --- appendix ----------------------------------------------------------------------
-    def dashboard_table(self) -> tables.Table:
-        return self.indicator_table(None, f"Full dashboard: every indicator, {self.quarter.prose}")
+    def dashboard_caption(self) -> str:
+        return f"Full dashboard: every indicator, {self.quarter.prose}"
 
-    def overrides_table(self) -> Html | tables.Table:
+    def dashboard_table(self) -> tables.Table:
+        return self.indicator_table(None, self.dashboard_caption())
+
+    def overrides_frame(
+        self, rating_cell: Callable[[str], str] = rating_badge_html
+    ) -> pd.DataFrame:
+        """The rows of :meth:`overrides_table` (empty when nothing was overridden)."""
         o = self.board[self.board["override_reason"].notna()]
-        if o.empty:
-            return Html(_p("No rating was overridden this quarter."))
-        df = pd.DataFrame(
+        return pd.DataFrame(
             {
                 "Indicator": o["name"],
-                "Computed rating": [rating_badge_html(x) for x in o["rating_computed"]],
-                "Rating shown": [rating_badge_html(x) for x in o["rating"]],
+                "Computed rating": [rating_cell(x) for x in o["rating_computed"]],
+                "Rating shown": [rating_cell(x) for x in o["rating"]],
                 "Reason": o["override_reason"],
                 "Approved by": o["override_by"],
             }
         )
+
+    def overrides_table(self) -> Html | tables.Table:
+        df = self.overrides_frame()
+        if df.empty:
+            return Html(_p("No rating was overridden this quarter."))
         return tables.html_table(
             df,
             "Ratings overridden by an analyst",
@@ -788,6 +859,13 @@ class Scorecard:
     def method(self) -> Html:
         """How ratings, carry-forward, direction of travel and risk bands work, with the
         settings in force for this report."""
+        items = self.method_items()
+        return Html(
+            "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>", "rating method"
+        )
+
+    def method_items(self) -> list[str]:
+        """The points of :meth:`method`, as plain sentences."""
         s = self.inputs.settings
         bands = s["risk_bands"]
         thr = format_number(float(s["direction_threshold_percent"]), 1)
@@ -811,11 +889,10 @@ class Scorecard:
             f"{bands['red']} or more is red, {bands['amber']} to {bands['red'] - 1} is amber and "
             f"below {bands['amber']} is green.",
         ]
-        return Html(
-            "<ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>", "rating method"
-        )
+        return items
 
-    def tolerance_table(self) -> tables.Table:
+    def tolerance_frame(self) -> pd.DataFrame:
+        """The rows of :meth:`tolerance_table`, as text."""
         rows = []
         for r in self.board.to_dict("records"):
             if r["rating_basis"] == "data_only":
@@ -841,6 +918,9 @@ class Scorecard:
                     "Source": r["source"],
                 }
             )
+        return pd.DataFrame(rows)
+
+    def tolerance_table(self) -> tables.Table:
         return tables.html_table(
-            pd.DataFrame(rows), "How each indicator is rated", row_header="Indicator"
+            self.tolerance_frame(), "How each indicator is rated", row_header="Indicator"
         )
