@@ -360,14 +360,31 @@ def _adopt_orphans() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
 
 
-def _stop_descendants(grace: float = 5.0) -> None:
-    """End every process this one started that is still running (the local cluster's workers
-    and their notebook processes), politely first."""
+def _descendants() -> list[Any]:
     import psutil
 
-    me = psutil.Process()
+    return psutil.Process().children(recursive=True)
+
+
+def _stop_descendants(before: set[int], grace: float = 5.0) -> None:
+    """End every process this one started since the batch began (pids not in ``before``) that
+    is still running: the local cluster's workers and their notebook processes, politely
+    first. multiprocessing's resource tracker is left alone: it belongs to this process, ignores
+    SIGTERM by design and leaves when this process does."""
+    import psutil
+
+    def ours() -> list[Any]:
+        left = []
+        for p in _descendants():
+            with contextlib.suppress(psutil.Error):
+                if p.pid not in before and not any(
+                    "resource_tracker" in part for part in p.cmdline()
+                ):
+                    left.append(p)
+        return left
+
     for _round in range(3):
-        left = me.children(recursive=True)
+        left = ours()
         if not left:
             return
         for p in left:
@@ -452,6 +469,7 @@ def run_batch(
     pairs = plan(root, quarters=quarters, quarter_span=quarter_span, orgs=orgs)
     started = time.perf_counter()
     client = cluster = None
+    before = {p.pid for p in _descendants()}
     result = BatchResult()
     try:
         with _stop_on_sigterm():
@@ -498,7 +516,7 @@ def run_batch(
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=10)
-            _stop_descendants()
+            _stop_descendants(before)
         result.seconds = time.perf_counter() - started
     return result
 
