@@ -78,7 +78,8 @@ class Pair:
 class PairResult:
     """What one pair's task did. ``status`` is one of :data:`STATUSES`; ``message`` the
     one-paragraph message ``scorecard run`` would print for a refusal or failure;
-    ``exit_code`` the status ``scorecard run`` would exit with."""
+    ``exit_code`` the status ``scorecard run`` would exit with; ``executed`` whether any
+    notebook ran (False when the build cache said the pair is up to date)."""
 
     organisation: str
     quarter: str
@@ -87,6 +88,7 @@ class PairResult:
     message: str = ""
     folder: str = ""
     seconds: float = 0.0
+    executed: bool = True
 
     @property
     def name(self) -> str:
@@ -279,7 +281,7 @@ def build_pair(
                     timeout=timeout,
                     require_committed_code=require_committed_code,
                 )
-                status, folder = "built", published.folder
+                status, folder, executed = "built", published.folder, True
             else:
                 from .build import build
 
@@ -288,6 +290,7 @@ def build_pair(
                 )
                 unchanged = built.up_to_date or bool(built.run is not None and built.run.unchanged)
                 status, folder = ("unchanged" if unchanged else "built"), built.report.parent
+                executed = not built.up_to_date
         except ScorecardError as exc:
             from .errors import PublishedError
 
@@ -301,7 +304,12 @@ def build_pair(
                 seconds=time.perf_counter() - started,
             )
     return PairResult(
-        organisation, quarter, status, folder=str(folder), seconds=time.perf_counter() - started
+        organisation,
+        quarter,
+        status,
+        folder=str(folder),
+        seconds=time.perf_counter() - started,
+        executed=executed,
     )
 
 
