@@ -12,7 +12,7 @@ QUARTER ?= 2016-17-Q4
 RECORDS ?= 2016-17-Q3 2016-17-Q4
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup report validate test lint format lock clean browser records audit bench
+.PHONY: help setup report validate test lint format lock clean browser records audit bench bench-scale
 
 help: ## Show the targets and what they do
 	@echo "Usage: make TARGET [QUARTER=2016-17-Q4]"
@@ -55,6 +55,9 @@ audit: setup ## Re-run every published quarter and report any difference from it
 
 bench: setup ## Time cold, cached and plain-papermill builds (several minutes); see docs/performance.md
 	$(BIN)/python bench/run.py
+
+bench-scale: setup ## Time N organisations x 4 quarters one by one and as Dask batches; see docs/scale.md
+	$(BIN)/python bench/scale.py $(if $(ORGS),--orgs $(ORGS))
 
 lint: setup ## Check style with ruff
 	$(BIN)/ruff check .

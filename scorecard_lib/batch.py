@@ -405,6 +405,16 @@ def _stop_descendants(before: set[int], grace: float = 5.0) -> None:
         psutil.wait_procs(alive, timeout=grace)
 
 
+def _require_distributed() -> None:
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise BatchError(
+            "scorecard batch needs Dask distributed, which is not installed",
+            fix="install the scale extra: pip install '.[scale]' (make setup installs it too)",
+        ) from None
+
+
 def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tuple[Any, Any]:
     """A client, and the LocalCluster started for it (None for a scheduler given)."""
     import logging
@@ -475,6 +485,7 @@ def run_batch(
     root = Path(root).expanduser().resolve()
     out_root = Path(out_root).expanduser().resolve()
     pairs = plan(root, quarters=quarters, quarter_span=quarter_span, orgs=orgs)
+    _require_distributed()
     started = time.perf_counter()
     client = cluster = None
     before = {p.pid for p in _descendants()}
