@@ -257,14 +257,20 @@ def build_pair(
     organisation: str,
     quarter: str,
     *,
-    jobs: int | None,
+    jobs: int | dict[str, int] | None,
     timeout: int | None = 600,
     cache: bool = True,
     publish: bool = False,
     require_committed_code: bool = True,
 ) -> PairResult:
     """The task: build (or publish) one pair as ``scorecard run`` (``scorecard publish``)
-    would, in this process. A :class:`ScorecardError` is returned as the result, not raised."""
+    would, in this process. A :class:`ScorecardError` is returned as the result, not raised.
+    ``jobs`` may map worker addresses to the sections each worker runs at once."""
+    if isinstance(jobs, dict):
+        from distributed import get_worker
+
+        # a worker started since the batch began (one restarted after a crash): the fewest
+        jobs = jobs.get(get_worker().address) or min(jobs.values(), default=None)
     data = Path(root) / organisation / "data"
     out = Path(out_root) / organisation
     started = time.perf_counter()
@@ -332,10 +338,17 @@ def _worker_problem(root: str, out_root: str) -> str:
 # --- the batch --------------------------------------------------------------------------------
 
 
-def _default_jobs(workers: int) -> int:
-    """Sections run at once inside each build: the cores shared among the worker processes
-    (a build's bytes do not depend on it)."""
-    return max(1, (os.cpu_count() or 1) // max(1, workers))
+def _jobs_per_worker(client: Any, workers: dict[str, Any]) -> dict[str, int]:
+    """Sections each worker runs at once inside a build: the CPUs of its machine shared among
+    the worker processes on that machine (a build's bytes do not depend on it)."""
+    cpus: dict[str, int] = client.run(os.cpu_count)
+    per_host: dict[str, int] = {}
+    for w in workers.values():
+        per_host[str(w.get("host"))] = per_host.get(str(w.get("host")), 0) + 1
+    return {
+        address: max(1, (cpus.get(address) or 1) // per_host.get(str(w.get("host")), 1))
+        for address, w in workers.items()
+    }
 
 
 @contextlib.contextmanager
@@ -507,11 +520,7 @@ def run_batch(
                     where="--scheduler" if scheduler else "the local cluster",
                     fix="see docs/scale.md for how to start workers",
                 )
-            per_host: dict[str, int] = {}
-            for w in info.values():
-                host = str(w.get("host", ""))
-                per_host[host] = per_host.get(host, 0) + 1
-            each = jobs or _default_jobs(max(per_host.values()))
+            each = jobs or _jobs_per_worker(client, info)
             out_root.mkdir(parents=True, exist_ok=True)
             result.results = _run_tasks(
                 client,
