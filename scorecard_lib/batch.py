@@ -432,7 +432,6 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
     """A client, and the LocalCluster started for it (None for a scheduler given)."""
     import logging
 
-    import dask
     from distributed import Client, LocalCluster
 
     if scheduler:
@@ -459,14 +458,13 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
         return client, None
     count = workers or os.cpu_count() or 1
     _adopt_orphans()
-    with dask.config.set({"distributed.worker.daemon": False}):
-        cluster = LocalCluster(
-            n_workers=count,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-            silence_logs=logging.CRITICAL,
-        )
+    cluster = LocalCluster(
+        n_workers=count,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.CRITICAL,
+    )
     return Client(cluster, timeout=timeout), cluster
 
 
@@ -503,8 +501,13 @@ def run_batch(
     client = cluster = None
     before = {p.pid for p in _descendants()}
     result = BatchResult()
+    import dask
+
     try:
-        with _stop_on_sigterm():
+        # Worker processes may have children (a build's notebook processes): read by the
+        # nannies of the local cluster when they start a worker, and again when they restart
+        # one that died, so it holds for the batch's whole life.
+        with _stop_on_sigterm(), dask.config.set({"distributed.worker.daemon": False}):
             client, cluster = _connect(scheduler, workers, connect_timeout)
             info = client.scheduler_info(n_workers=-1)["workers"]
             result.workers = len(info)
