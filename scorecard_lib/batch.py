@@ -44,6 +44,10 @@ from .quarters import Quarter, parse_quarter, quarter_range
 
 #: Pair outcomes, in the order the summary lists them.
 STATUSES: tuple[str, ...] = ("built", "unchanged", "refused", "failed")
+#: Outcomes of auditing a published record (``scorecard audit``'s exit status 0, 1, 2).
+AUDIT_STATUSES: tuple[str, ...] = ("identical", "different", "failed")
+#: Outcomes that make the batch exit with :data:`EXIT_SOME_FAILED`.
+BAD_STATUSES = frozenset({"failed", "different"})
 #: Seconds to wait for a scheduler given by address to answer.
 CONNECT_TIMEOUT = 10.0
 #: Times a task whose worker died is run again (on another worker) before it counts as failed.
@@ -102,24 +106,25 @@ class BatchResult:
     results: list[PairResult] = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 0
+    statuses: tuple[str, ...] = STATUSES
 
     def by_status(self, status: str) -> list[PairResult]:
         return [r for r in self.results if r.status == status]
 
     @property
     def exit_code(self) -> int:
-        return EXIT_SOME_FAILED if self.by_status("failed") else 0
+        return EXIT_SOME_FAILED if any(r.status in BAD_STATUSES for r in self.results) else 0
 
     def lines(self) -> list[str]:
         """The summary: counts, then each pair that was refused or failed, with its message."""
-        counts = ", ".join(f"{len(self.by_status(s))} {s}" for s in STATUSES)
+        counts = ", ".join(f"{len(self.by_status(s))} {s}" for s in self.statuses)
         lines = [
             f"{len(self.results)} pairs on {self.workers} worker"
             f"{'s' if self.workers != 1 else ''} in {self.seconds:.1f} s: {counts}."
         ]
-        for status in STATUSES:
+        for status in self.statuses:
             for r in self.by_status(status):
-                if status in ("built", "unchanged"):
+                if status in ("built", "unchanged", "identical"):
                     lines.append(f"  {status:9} {r.name}")
                 else:
                     head = f"  {status:9} {r.name} (exit status {r.exit_code}): "
@@ -198,6 +203,54 @@ def parse_range(text: str) -> list[Quarter]:
     return quarter_range(a, b)
 
 
+def _chosen_organisations(root: Path, orgs: Sequence[str]) -> list[str]:
+    every = organisations(root)
+    chosen = list(dict.fromkeys(o.strip() for o in orgs if o.strip())) or every
+    unknown = [o for o in chosen if o not in every]
+    if unknown:
+        raise BatchError(
+            f"No organisation folder named {', '.join(unknown)} in {root}",
+            where="--orgs",
+            fix=f"choose from {', '.join(every)}",
+        )
+    for org in chosen:
+        _check_organisation(root, org)
+    return chosen
+
+
+def audit_plan(
+    root: Path,
+    out_root: Path,
+    *,
+    quarters: Sequence[str] = (),
+    quarter_span: str | None = None,
+    orgs: Sequence[str] = (),
+) -> list[Pair]:
+    """Every published record to audit: the standing record of each quarter in each
+    organisation's archive (``OUTROOT/ORG/published/``), only those of ``quarters`` or
+    ``quarter_span`` when given."""
+    from .archive import current_records
+
+    root, out_root = Path(root), Path(out_root)
+    chosen = _chosen_organisations(root, orgs)
+    wanted = {parse_quarter(q) for q in quarters}
+    span = parse_range(quarter_span) if quarter_span else None
+    pairs = [
+        Pair(org, record.quarter)
+        for org in chosen
+        for record in current_records(out_root / org / ARCHIVE_SUBDIR)
+        if (not wanted or record.quarter in wanted) and (span is None or record.quarter in span)
+    ]
+    if not pairs:
+        raise BatchError(
+            "No organisation has a published record to audit",
+            where=str(out_root),
+            fix="publish first ('scorecard batch ROOT --out OUTROOT --publish'), or check "
+            "--quarters and --orgs",
+        )
+    return pairs
+
+
 def plan(
     root: Path,
     *,
@@ -211,17 +264,7 @@ def plan(
     (``--quarters FIRST:LAST``) takes the quarters in the range that each organisation has
     data for; with neither, every quarter each organisation has data for."""
     root = Path(root)
-    every = organisations(root)
-    chosen = list(dict.fromkeys(o.strip() for o in orgs if o.strip())) or every
-    unknown = [o for o in chosen if o not in every]
-    if unknown:
-        raise BatchError(
-            f"No organisation folder named {', '.join(unknown)} in {root}",
-            where="--orgs",
-            fix=f"choose from {', '.join(every)}",
-        )
-    for org in chosen:
-        _check_organisation(root, org)
+    chosen = _chosen_organisations(root, orgs)
     wanted = [parse_quarter(q) for q in quarters]
     span = parse_range(quarter_span) if quarter_span else None
     pairs: list[Pair] = []
@@ -316,6 +359,52 @@ def build_pair(
         folder=str(folder),
         seconds=time.perf_counter() - started,
         executed=executed,
+    )
+
+
+def audit_pair(
+    root: str,
+    out_root: str,
+    organisation: str,
+    quarter: str,
+    *,
+    jobs: int | dict[str, int] | None,
+) -> PairResult:
+    """The task of an audit batch: ``scorecard audit QUARTER --archive OUTROOT/ORG/published
+    --data ROOT/ORG/data`` in this process; identical, different, or failed (could not be
+    audited) with the audit's own words."""
+    if isinstance(jobs, dict):
+        from distributed import get_worker
+
+        jobs = jobs.get(get_worker().address) or min(jobs.values(), default=None)
+    started = time.perf_counter()
+    with _ONE_BUILD_AT_A_TIME:
+        try:
+            from .audit import audit_quarter
+
+            audited = audit_quarter(
+                quarter,
+                archive_dir=Path(out_root) / organisation / ARCHIVE_SUBDIR,
+                data_dir=Path(root) / organisation / "data",
+                jobs=jobs,
+            )
+        except ScorecardError as exc:
+            return PairResult(
+                organisation,
+                quarter,
+                "failed",
+                exit_code=exc.exit_code,
+                message=exc.message(),
+                seconds=time.perf_counter() - started,
+            )
+    code = audited.exit_code
+    return PairResult(
+        organisation,
+        quarter,
+        AUDIT_STATUSES[min(code, 2)],
+        exit_code=code,
+        message="" if code == 0 else audited.text(),
+        seconds=time.perf_counter() - started,
     )
 
 
@@ -481,6 +570,7 @@ def run_batch(
     timeout: int | None = 600,
     cache: bool = True,
     publish: bool = False,
+    audit: bool = False,
     require_committed_code: bool = True,
     connect_timeout: float = CONNECT_TIMEOUT,
     progress: bool = True,
@@ -490,17 +580,20 @@ def run_batch(
 
     Everything is checked before anything runs (:class:`BatchError`, exit 2). ``workers``
     sizes the local cluster (default: one per CPU); ``jobs`` the sections run at once inside
-    each build (default: the CPUs divided among the workers of a machine). Ctrl-C or SIGTERM
+    each build (default: the CPUs divided among the workers of a machine). ``publish``
+    publishes each pair (:func:`build_pair`); ``audit`` audits every published record of
+    every organisation instead (:func:`audit_pair`). Ctrl-C or SIGTERM
     stops the batch: the local cluster is closed and every process it started ended; a pair
     not finished is not published."""
     root = Path(root).expanduser().resolve()
     out_root = Path(out_root).expanduser().resolve()
-    pairs = plan(root, quarters=quarters, quarter_span=quarter_span, orgs=orgs)
+    chosen = dict(quarters=quarters, quarter_span=quarter_span, orgs=orgs)
+    pairs = audit_plan(root, out_root, **chosen) if audit else plan(root, **chosen)
     _require_distributed()
     started = time.perf_counter()
     client = cluster = None
     before = {p.pid for p in _descendants()}
-    result = BatchResult()
+    result = BatchResult(statuses=AUDIT_STATUSES if audit else STATUSES)
     import dask
 
     try:
@@ -525,16 +618,25 @@ def run_batch(
                 )
             each = jobs or _jobs_per_worker(client, info)
             out_root.mkdir(parents=True, exist_ok=True)
+            task, options = (
+                (audit_pair, dict(jobs=each))
+                if audit
+                else (
+                    build_pair,
+                    dict(
+                        jobs=each,
+                        timeout=timeout,
+                        cache=cache,
+                        publish=publish,
+                        require_committed_code=require_committed_code,
+                    ),
+                )
+            )
             result.results = _run_tasks(
                 client,
+                task,
                 pairs,
-                dict(
-                    jobs=each,
-                    timeout=timeout,
-                    cache=cache,
-                    publish=publish,
-                    require_committed_code=require_committed_code,
-                ),
+                options,
                 str(root),
                 str(out_root),
                 progress,
@@ -554,6 +656,7 @@ def run_batch(
 
 def _run_tasks(
     client: Any,
+    task: Callable[..., PairResult],
     pairs: Sequence[Pair],
     options: dict[str, Any],
     root: str,
@@ -567,7 +670,7 @@ def _run_tasks(
     batch_id = uuid.uuid4().hex[:12]
     futures = {
         client.submit(
-            build_pair,
+            task,
             root,
             out_root,
             p.organisation,

@@ -301,11 +301,18 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--no-cache", action="store_true", help="execute every section of every pair"
     )
-    batch.add_argument(
+    act = batch.add_mutually_exclusive_group()
+    act.add_argument(
         "--publish",
         action="store_true",
         help="publish each pair as 'scorecard publish' would, into OUTROOT/ORG/published/ "
         "(a quarter already published there is refused)",
+    )
+    act.add_argument(
+        "--audit",
+        action="store_true",
+        help="audit every published record in OUTROOT/ORG/published/ as 'scorecard audit' "
+        "would (--quarters, --quarter and --orgs choose which); exit 1 if any differs",
     )
     batch.set_defaults(handler=_cmd_batch)
     return parser
@@ -506,6 +513,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             cache=not args.no_cache,
             publish=args.publish,
+            audit=args.audit,
             on_result=lambda r: done.append(r.name),
         )
     except KeyboardInterrupt:

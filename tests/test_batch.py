@@ -180,6 +180,41 @@ def test_the_summary_names_each_failed_pair_with_its_message() -> None:
     )
 
 
+def test_an_audit_summary_counts_identical_different_and_failed_records() -> None:
+    from scorecard_lib.batch import AUDIT_STATUSES, BatchResult
+
+    result = BatchResult(
+        [
+            PairResult("a", "2016-17-Q4", "identical"),
+            PairResult("b", "2016-17-Q4", "different", 1, "2016-17-Q4: 1 difference"),
+        ],
+        seconds=1.0,
+        workers=1,
+        statuses=AUDIT_STATUSES,
+    )
+    assert result.exit_code == 1
+    assert result.lines()[0].endswith(": 1 identical, 1 different, 0 failed.")
+
+
+def test_publish_and_audit_are_one_or_the_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main(["batch", str(tmp_path), "--out", str(tmp_path), "--publish", "--audit"])
+    assert code == 2
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_importing_the_command_line_and_the_batch_module_imports_no_dask() -> None:
+    code = (
+        "import sys, scorecard_lib.cli, scorecard_lib.batch, scorecard_lib.build;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
 # --- on a LocalCluster of 2 worker processes -------------------------------------------------
 
 
@@ -320,3 +355,42 @@ def test_sigterm_stops_the_batch_leaves_no_process_and_nothing_half_built(
     for report in out.glob("*/*/report.html"):  # whatever was published is whole
         assert (report.parent / "manifest.json").is_file()
         assert len(list((report.parent / "notebooks").glob("*.ipynb"))) == 6
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_publish_then_audit_every_record_of_every_organisation(tmp_path: Path) -> None:
+    """With --publish the good pairs are published into OUTROOT/ORG/published/ and the bad one
+    fails alone; a second publish is refused pair by pair; the audit batch re-runs every
+    published record and finds each identical."""
+    pytest.importorskip("scorecard_lib.publishing")
+    root = tmp_path / "root"
+    _organisations().make_organisations(root, len(ORGS), QUARTERS, bad=[2])
+    out = tmp_path / "out"
+    published = run_batch(
+        root, out, workers=2, publish=True, require_committed_code=False, progress=False
+    )
+    assert [r.status for r in published.results] == [
+        "built",
+        "built",
+        "built",
+        "failed",
+        "built",
+        "built",
+    ], published.lines()
+    assert published.exit_code == 1
+    assert "text where a number belongs" in published.results[3].message
+    records = sorted(p.parent.relative_to(out).as_posix() for p in out.glob("*/*/*/report.html"))
+    assert records == [
+        f"{o}/published/{q}" for o in ORGS for q in QUARTERS if (o, q) != (ORGS[1], QUARTERS[1])
+    ]
+
+    again = run_batch(
+        root, out, workers=2, publish=True, require_committed_code=False, progress=False
+    )
+    assert [r.status for r in again.results].count("refused") == 5
+    assert "is already published" in again.by_status("refused")[0].message
+
+    audited = run_batch(root, out, workers=2, audit=True, progress=False)
+    assert audited.lines()[0].endswith(": 5 identical, 0 different, 0 failed."), audited.lines()
+    assert audited.exit_code == 0
