@@ -294,6 +294,16 @@ def plan(
 # --- one task ---------------------------------------------------------------------------------
 
 
+def _jobs_here(jobs: int | dict[str, int] | None) -> int | None:
+    """The sections this worker runs at once, from a map of worker addresses (a worker
+    started since the batch began, as one restarted after a crash, takes the fewest)."""
+    if not isinstance(jobs, dict):
+        return jobs
+    from distributed import get_worker
+
+    return jobs.get(get_worker().address) or min(jobs.values(), default=None)
+
+
 def build_pair(
     root: str,
     out_root: str,
@@ -309,11 +319,7 @@ def build_pair(
     """The task: build (or publish) one pair as ``scorecard run`` (``scorecard publish``)
     would, in this process. A :class:`ScorecardError` is returned as the result, not raised.
     ``jobs`` may map worker addresses to the sections each worker runs at once."""
-    if isinstance(jobs, dict):
-        from distributed import get_worker
-
-        # a worker started since the batch began (one restarted after a crash): the fewest
-        jobs = jobs.get(get_worker().address) or min(jobs.values(), default=None)
+    jobs = _jobs_here(jobs)
     data = Path(root) / organisation / "data"
     out = Path(out_root) / organisation
     started = time.perf_counter()
@@ -373,10 +379,7 @@ def audit_pair(
     """The task of an audit batch: ``scorecard audit QUARTER --archive OUTROOT/ORG/published
     --data ROOT/ORG/data`` in this process; identical, different, or failed (could not be
     audited) with the audit's own words."""
-    if isinstance(jobs, dict):
-        from distributed import get_worker
-
-        jobs = jobs.get(get_worker().address) or min(jobs.values(), default=None)
+    jobs = _jobs_here(jobs)
     started = time.perf_counter()
     with _ONE_BUILD_AT_A_TIME:
         try:
