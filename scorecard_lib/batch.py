@@ -590,6 +590,12 @@ def run_batch(
     not finished is not published."""
     root = Path(root).expanduser().resolve()
     out_root = Path(out_root).expanduser().resolve()
+    if scheduler and workers:
+        raise BatchError(
+            "--workers sizes the cluster started on this machine, and --scheduler uses a "
+            "cluster that already has its workers",
+            fix="give one or the other (start more workers on the cluster with 'dask worker')",
+        )
     chosen = dict(quarters=quarters, quarter_span=quarter_span, orgs=orgs)
     pairs = audit_plan(root, out_root, **chosen) if audit else plan(root, **chosen)
     _require_distributed()

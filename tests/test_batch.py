@@ -115,6 +115,7 @@ def one_by_one(root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
         ("orgs", ["--orgs", "council-001,nowhere"], "No organisation folder named nowhere"),
         ("orgs", ["--quarter", "2017-18-Q1"], "has no data for 2017-18-Q1"),
         ("orgs", ["--quarters", "2020-21-Q1:2020-21-Q4"], "No organisation has data"),
+        ("orgs", ["--scheduler", "tcp://127.0.0.1:9", "--workers", "2"], "--workers sizes"),
     ],
 )
 def test_bad_input_is_one_message_and_exit_2_before_anything_runs(
