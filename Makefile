@@ -8,11 +8,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 QUARTER ?= 2016-17-Q4
-# The published records committed to the repository (outputs/QUARTER/); see docs/aqa/audit.md.
-RECORDS ?= 2016-17-Q3 2016-17-Q4
+# Notebooks executed afresh by `make test` for nbval (a draft build, never the archive).
+NBVAL_OUT := test-artifacts/nbval
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup report validate test lint format lock clean browser records audit bench bench-scale
+.PHONY: help setup report publish validate test lint format lock clean browser audit bench bench-scale
 
 help: ## Show the targets and what they do
 	@echo "Usage: make TARGET [QUARTER=2016-17-Q4]"
@@ -30,27 +30,25 @@ $(STAMP): requirements.lock pyproject.toml
 	  $(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-report: setup ## Build the report for QUARTER (default 2016-17-Q4) from the bundled data
+report: setup ## Build the draft report for QUARTER (default 2016-17-Q4) into outputs/
 	$(BIN)/scorecard run $(QUARTER)
+
+publish: setup ## Publish QUARTER into published/ (refused if already published); commit it after
+	$(BIN)/scorecard publish $(QUARTER)
 
 validate: setup ## Check every input of QUARTER and list every problem (runs nothing)
 	$(BIN)/scorecard validate $(QUARTER)
 
-test: setup ## Lint, then run every test (unit, golden, end-to-end, nbval)
+test: setup ## Lint, then every test (unit, golden, end-to-end, impact on the archive, nbval)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks/
+	rm -rf $(NBVAL_OUT)
+	$(BIN)/scorecard run $(QUARTER) --out $(NBVAL_OUT) --no-cache
 	$(BIN)/python -m pytest --nbval -p no:cacheprovider \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg outputs/2016-17-Q4/notebooks/
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_OUT)/$(QUARTER)/notebooks/
 
-records: setup ## Rebuild the published records (RECORDS) from committed code; commit them after
-	@git diff --quiet HEAD -- scorecard_lib notebooks pyproject.toml && \
-	  test -z "$$(git ls-files --others --exclude-standard -- scorecard_lib notebooks)" || \
-	  { echo "Commit the code first: a published record must name committed code."; exit 1; }
-	for q in $(RECORDS); do $(BIN)/scorecard run $$q --force --no-cache || exit 1; done
-	rm -rf $(foreach q,$(RECORDS),outputs/$(q).previous-*)  # git history keeps them
-
-audit: setup ## Re-run every published quarter and report any difference from its record
+audit: setup ## Re-run every published record with the code that made it; any difference fails
 	$(BIN)/scorecard audit --all
 
 bench: setup ## Time cold, cached and plain-papermill builds (several minutes); see docs/performance.md

@@ -8,8 +8,8 @@ a. plain papermill CLI then ``jupyter nbconvert --to html --no-input``, once per
    after another, as a user would type them, on our own notebooks;
 b. ``scorecard run`` cold: a new output folder, ``--no-cache``;
 c. ``scorecard run`` again with nothing changed (the build cache answers: no kernel starts);
-d. ``scorecard run --force`` after one section's commentary changed (one indicator of
-   children's services; a different sentence each run);
+d. ``scorecard run`` (replacing the draft) after one section's commentary changed (one
+   indicator of children's services; a different sentence each run);
 e. the no-kernel floor: the same notebooks' code, library calls and charts run in one process
    (``bench/floor.py``), then the same assembly;
 f. all nine sample quarters, cold, one ``scorecard run --no-cache`` after another;
@@ -188,8 +188,7 @@ class Bench:
         path.write_text(yaml.safe_dump(entries, sort_keys=False, allow_unicode=True), "utf-8")
 
     def edited(self, run: int) -> list[str]:
-        return [*SCORECARD, "run", Q, "--data", str(self.data), "--out", str(self.root / "d"),
-                "--force"]  # fmt: skip
+        return [*SCORECARD, "run", Q, "--data", str(self.data), "--out", str(self.root / "d")]
 
     # --- f: all nine quarters ------------------------------------------------------------------
     def all_quarters(self, run: int) -> list[str]:

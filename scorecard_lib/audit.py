@@ -1,30 +1,39 @@
-"""``scorecard audit QUARTER``: re-run a published quarter and say, in plain words, what differs.
+"""``scorecard audit QUARTER``: re-run a published record and say, in plain words, what differs.
 
-An auditor re-runs a quarter months later and must get the same report, or be told exactly
-what differs and why. For one published record ``OUT/QUARTER/`` (report.html, notebooks/,
-manifest.json) :func:`audit_quarter`:
+A published record (``published/QUARTER/``, see ``archive.py``) is what the Cabinet read. An
+auditor asks two questions of it, and :func:`audit_quarter` answers either:
+
+* **Is this the report, and can it be reproduced?** (``code="recorded"``, the default.) The
+  quarter is re-run with the code its manifest names: a ``git worktree`` of the recorded
+  commit, run by this Python with the current data. It must reproduce the published bytes.
+  If the commit is not in the repository the audit says so and stops (exit 2): comparing with
+  other code would not answer the question.
+* **What would today's code say differently?** (``code="current"``.) The quarter is re-run
+  with the working tree's code and every published figure, rating, direction, sentence and
+  risk band it would change is listed (:func:`result_changes` gives the recorded results that
+  change, field by field, for ``make test``).
+
+Either way the audit:
 
 1. checks the record itself: every published file against the sha256 its manifest records;
 2. checks every input file against the manifest's sha256 and names each changed, added or
    removed file (and, when the recorded git commit holds the published version of a changed
    file, the rows and columns that changed);
-3. compares the code (``source_sha256``, package version) and the environment (Python and
-   each pinned package) with the manifest's. A different git commit with the same source hash
-   is *not* a difference: it is reported for information;
-4. re-executes the quarter with the current code in a temporary folder and compares it with
-   the published record: first the results the manifest records (each indicator's value,
-   reference, rating and direction; each risk's scores and band; the counts), then each
-   section notebook cell by cell (table cells by caption, row and column; the data table
-   behind each chart, then the chart's drawing; the text), then the report;
-5. with ``with_recorded_code=True`` and a code difference, re-executes the quarter a second
-   time with the code of the recorded commit (a ``git worktree`` of it, run with the same
-   Python and the current data) so the auditor can tell "the data changed" from "the code
-   changed".
+3. names every environment difference (Python and each pinned package); with the current
+   code, also the code difference (``source_sha256``, package version; a different git commit
+   with the same source hash is information, not a difference); with the recorded code, that
+   the checked-out commit holds the recorded code;
+4. re-executes the quarter in a temporary folder and compares it with the published record:
+   first the results the manifest records (each indicator's value, reference, rating and
+   direction; each risk's scores and band; the counts), then each section notebook cell by
+   cell (table cells by caption, row and column; the data table behind each chart, then the
+   chart's drawing; the text), then the report.
 
 The result is identical (exit 0) when every published file is reproduced byte for byte, the
 git fields aside (see :mod:`scorecard_lib.record`); different (exit 1) otherwise. A quarter
-with no published record, an unreadable manifest or a missing data folder is bad input
-(exit 2). :func:`audit_all` audits every published quarter, several at a time.
+with no published record, an unreadable manifest, a missing data folder or (with the recorded
+code) a missing commit is bad input (exit 2). :func:`audit_all` audits the standing record of
+every published quarter.
 """
 
 from __future__ import annotations
@@ -52,7 +61,8 @@ from typing import Any
 from . import manifest as manifest_mod
 from . import record
 from .errors import InputError, ScorecardError
-from .paths import DATA_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
+from .lifetime import run_supervised
+from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve, resolve_given
 from .quarters import Quarter, parse_quarter
 
 EXIT_IDENTICAL, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -73,7 +83,6 @@ TOPICS: tuple[tuple[str, str], ...] = (
     ("results", "Results"),
     ("manifest", "Manifest"),
     ("outputs", "Outputs"),
-    ("recorded-code", "Re-run with the recorded code"),
 )
 
 _GIT_LOCK = threading.Lock()  # git worktree add/remove, one at a time
@@ -102,6 +111,9 @@ class AuditResult:
     seconds: float = 0.0
     error: str | None = None  # bad input: the message (exit 2)
     verdict: str = ""
+    code: str = "recorded"  # which code re-ran it: "recorded" or "current"
+    #: Recorded results the re-run states differently (``manifest.results``), field by field.
+    result_changes: list[ResultChange] = field(default_factory=list)
 
     @property
     def identical(self) -> bool:
@@ -121,7 +133,8 @@ class AuditResult:
         head = f"Audit of {_prose(self.quarter_id)} ({self.quarter_id})"
         if self.error is not None:
             return f"{head}: could not be audited.\n{self.error}"
-        lines = [f"{head}, published record {_human(self.folder)}"]
+        how = "the code that made it" if self.code == "recorded" else "the current code"
+        lines = [f"{head}, published record {_human(self.folder)}, re-run with {how}"]
         for topic, title in TOPICS:
             found = [f for f in self.findings if f.topic == topic]
             if not found:
@@ -237,35 +250,56 @@ def _commit_exists(commit: str) -> bool:
 # --- the published record ---------------------------------------------------------------------
 
 
-def published_quarters(out_dir: Path | None = None) -> list[Quarter]:
-    """Quarters with a published record (``OUT/<quarter id>/manifest.json``), oldest first.
-    Kept earlier versions (``OUT/<quarter>.previous-N``) are not published quarters."""
-    out = resolve(out_dir, OUTPUTS_DIR)
-    found = []
-    if out.is_dir():
-        for child in out.iterdir():
-            if not (child / record.MANIFEST_NAME).is_file():
-                continue
-            try:
-                q = parse_quarter(child.name)
-            except ScorecardError:
-                continue
-            if q.id == child.name:
-                found.append(q)
-    return sorted(found)
+def published_quarters(archive_dir: Path | None = None) -> list[Quarter]:
+    """Quarters with a published record in the archive, oldest first."""
+    from .archive import current_records
+
+    return [r.quarter for r in current_records(archive_dir)]
 
 
-def load_record(quarter: Quarter, out: Path) -> dict[str, Any]:
-    """The published manifest of ``quarter``; InputError (exit 2) when there is none or it is
-    not a scorecard manifest for that quarter."""
-    folder = out / quarter.id
+def find_record(
+    quarter: str | Quarter | None = None,
+    *,
+    archive_dir: Path | None = None,
+    folder: Path | None = None,
+) -> tuple[Quarter, Path]:
+    """The quarter and folder to audit: ``folder`` (any record, e.g. a superseded version),
+    else the standing record of ``quarter`` in the archive. InputError (exit 2) if none."""
+    from .archive import ARCHIVE_DIR, current_record, parse_folder_name
+
+    if folder is not None:
+        folder = Path(folder).expanduser().resolve()
+        parsed = parse_folder_name(folder.name)
+        if parsed is None or not (folder / record.MANIFEST_NAME).is_file():
+            raise InputError(
+                f"{_human(folder)} is not a published record (a folder named QUARTER or "
+                "QUARTER.vN holding a manifest.json)",
+                fix="give a folder of the archive, e.g. published/2016-17-Q4, or a quarter",
+            )
+        return parsed[0], folder
+    q = parse_quarter(quarter or "")
+    archive = resolve(archive_dir, ARCHIVE_DIR).resolve()
+    found = current_record(q, archive)
+    if found is None:
+        have = ", ".join(x.id for x in published_quarters(archive)) or "none"
+        raise InputError(
+            f"{q.prose} ({q.id}) has no published record to audit",
+            where=_human(archive),
+            fix=f"audit a published quarter ({have}), give the archive with --archive, or "
+            f"publish it first with 'scorecard publish {q.id}'",
+        )
+    return q, found.folder
+
+
+def load_record(quarter: Quarter, folder: Path) -> dict[str, Any]:
+    """The published manifest in ``folder``; InputError (exit 2) when there is none or it is
+    not a scorecard manifest for ``quarter``."""
     path = folder / record.MANIFEST_NAME
     if not path.is_file():
-        have = ", ".join(q.id for q in published_quarters(out)) or "none"
         raise InputError(
             f"{quarter.prose} ({quarter.id}) has no published record to audit",
             where=_human(path),
-            fix=f"audit a published quarter ({have}), or give the folder with --out",
+            fix="audit a published quarter, or give the archive with --archive",
         )
     try:
         text = path.read_text(encoding="utf-8")
@@ -691,9 +725,75 @@ def compare_results(
     return [Finding("results", line) for line in _limit(lines, "in the results")]
 
 
+@dataclass(frozen=True)
+class ResultChange:
+    """One recorded result (``manifest.results``) that a re-run states differently: an
+    indicator's or risk's field, or a count. ``old`` is the published value."""
+
+    quarter_id: str
+    kind: str  # "indicator", "risk" or "count"
+    key: str  # the indicator or risk id, or the count's name
+    field: str  # e.g. "rating"; "present" when the indicator or risk is only on one side
+    old: Any
+    new: Any
+
+    def text(self) -> str:
+        words = {**_INDICATOR_WORDS, **_RISK_WORDS}.get(self.field, self.field.replace("_", " "))
+        what = {"indicator": "indicator", "risk": "risk", "count": "count of"}[self.kind]
+        return (
+            f"{self.quarter_id} {what} {self.key} {words}: {show_value(self.old)} published, "
+            f"{show_value(self.new)} with the current code"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "quarter": self.quarter_id,
+            "kind": self.kind,
+            "key": self.key,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+def result_changes(
+    quarter_id: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
+) -> list[ResultChange]:
+    """Every recorded result that differs between two manifests' ``results`` (the published
+    one first), field by field; empty when either has none (records before results)."""
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return []
+    out: list[ResultChange] = []
+    for kind, plural in (("indicator", "indicators"), ("risk", "risks")):
+        a, b = dict(old.get(plural) or {}), dict(new.get(plural) or {})
+        for key in sorted(set(a) | set(b)):
+            ra, rb = a.get(key), b.get(key)
+            if ra is None or rb is None:
+                out.append(ResultChange(quarter_id, kind, key, "present", ra is not None,
+                                        rb is not None))  # fmt: skip
+                continue
+            for f in sorted(set(ra) | set(rb)):
+                if ra.get(f) != rb.get(f):
+                    out.append(ResultChange(quarter_id, kind, key, f, ra.get(f), rb.get(f)))
+    ca, cb = dict(old.get("counts") or {}), dict(new.get("counts") or {})
+    for key in sorted(set(ca) | set(cb)):
+        va, vb = ca.get(key), cb.get(key)
+        if va == vb:
+            continue
+        if isinstance(va, Mapping) and isinstance(vb, Mapping):
+            for sub in sorted(set(va) | set(vb)):
+                if va.get(sub) != vb.get(sub):
+                    out.append(ResultChange(quarter_id, "count", key, sub, va.get(sub),
+                                            vb.get(sub)))  # fmt: skip
+        else:
+            out.append(ResultChange(quarter_id, "count", key, "total", va, vb))
+    return out
+
+
 def compare_manifest_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Finding]:
-    """Manifest fields not compared elsewhere (parameters, command, anything new)."""
-    skip = {"inputs", "code", "environment", "outputs", "results"}
+    """Manifest fields not compared elsewhere (parameters, command, anything new). The
+    ``publication`` block records the act of publishing, which no re-run repeats."""
+    skip = {"inputs", "code", "environment", "outputs", "results", record.PUBLICATION}
     found = []
     for key in sorted((set(old) | set(new)) - skip):
         a, b = old.get(key), new.get(key)
@@ -1174,32 +1274,8 @@ def _rerun_recorded_code(
     and run by this Python with the worktree first on the import path. The current data and
     parameters files are copied into the worktree where the record read them from, so only
     the code differs from the ordinary re-run."""
-    commit = (manifest.get("code") or {}).get("git_commit")
-    topic = "recorded-code"
-    if not isinstance(commit, str) or not commit:
-        return None, [
-            Finding(
-                topic,
-                "not possible: the manifest names no git commit (the report was built outside "
-                "a git checkout)",
-            )
-        ]
-    if not _is_git_checkout():
-        return None, [
-            Finding(
-                topic,
-                f"not possible: {PROJECT_ROOT} is not a git checkout, so commit "
-                f"{_short(commit)} cannot be checked out",
-            )
-        ]
-    if not _commit_exists(commit):
-        return None, [
-            Finding(
-                topic,
-                f"not possible: the recorded commit {commit} is not in this repository (fetch "
-                "it, e.g. 'git fetch --all', or audit in a clone that has it)",
-            )
-        ]
+    commit = str((manifest.get("code") or {}).get("git_commit"))  # recorded_code_problem
+    topic = "rerun"
     tree = tmp / "recorded-code"
     with _GIT_LOCK:
         added = _git("worktree", "add", "--detach", "--force", str(tree), commit, timeout=300)
@@ -1228,25 +1304,20 @@ def _rerun_recorded_code(
             [str(tree), *([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])]
         )
         try:
-            done = subprocess.run(
-                argv,
-                cwd=str(tree),
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=RECORDED_RUN_TIMEOUT,
-                check=False,
+            # supervised: the other commit's code may not leave with us if we are stopped
+            status, stdout, stderr = run_supervised(
+                argv, cwd=str(tree), env=env, timeout=RECORDED_RUN_TIMEOUT
             )
         except subprocess.TimeoutExpired:
             return None, [Finding(topic, "the re-run with the recorded code took too long")]
         folder = out / quarter.id
-        if done.returncode != 0 or not (folder / record.MANIFEST_NAME).is_file():
-            tail = "\n".join((done.stderr or done.stdout or "").strip().splitlines()[-6:])
+        if status != 0 or not (folder / record.MANIFEST_NAME).is_file():
+            tail = "\n".join((stderr or stdout or "").strip().splitlines()[-6:])
             return None, [
                 Finding(
                     topic,
                     f"the recorded code (commit {_short(commit)}) could not rebuild the quarter "
-                    f"(exit {done.returncode}):\n{tail}",
+                    f"(exit {status}):\n{tail}",
                 )
             ]
         kept = tmp / "recorded-record"
@@ -1260,31 +1331,70 @@ def _rerun_recorded_code(
 
 # --- the audit --------------------------------------------------------------------------------
 
+#: The two ways to re-run a record: with the code its manifest names, or with today's.
+RECORDED, CURRENT = "recorded", "current"
+
+
+def recorded_code_problem(manifest: Mapping[str, Any]) -> str | None:
+    """Why the recorded code cannot be checked out, or None when it can."""
+    commit = (manifest.get("code") or {}).get("git_commit")
+    if not isinstance(commit, str) or not commit:
+        return (
+            "the manifest names no git commit (the report was built outside a git checkout), "
+            "so the code that made it cannot be re-run"
+        )
+    if not _is_git_checkout():
+        return (
+            f"{PROJECT_ROOT} is not a git checkout, so commit {_short(commit)} cannot be "
+            "checked out"
+        )
+    if not _commit_exists(commit):
+        return (
+            f"the recorded commit {commit} is not in this repository, so the code that made "
+            "the record cannot be re-run (and it is not compared with other code)"
+        )
+    return None
+
 
 def audit_quarter(
-    quarter: str | Quarter,
+    quarter: str | Quarter | None = None,
     *,
-    out_dir: Path | None = None,
+    archive_dir: Path | None = None,
+    folder: Path | None = None,
     data_dir: Path | None = None,
     jobs: int | None = None,
-    with_recorded_code: bool = False,
+    code: str = RECORDED,
     keep: Path | None = None,
     on_event: AuditEvent | None = None,
 ) -> AuditResult:
-    """Audit one published quarter (see the module docstring). Bad input (no record, an
-    unreadable manifest, no data folder) raises a ScorecardError (exit 2)."""
+    """Audit one published record (see the module docstring): the standing record of
+    ``quarter`` in the archive, or the record in ``folder``. ``code`` is ``"recorded"`` (re-run
+    with the code of the manifest's commit, which must reproduce the published bytes) or
+    ``"current"`` (re-run with the working tree's code: what today's code would change). Bad
+    input (no record, an unreadable manifest, no data folder, the recorded commit missing)
+    raises a ScorecardError (exit 2)."""
+    if code not in (RECORDED, CURRENT):
+        raise ValueError(f"code must be {RECORDED!r} or {CURRENT!r}, not {code!r}")
     started = time.perf_counter()
-    q = parse_quarter(quarter)
-    out = resolve(out_dir, OUTPUTS_DIR).resolve()
-    folder = out / q.id
-    recorded = load_record(q, out)
-    data = Path(data_dir).expanduser().resolve() if data_dir else recorded_data_dir(recorded)
+    q, folder = find_record(quarter, archive_dir=archive_dir, folder=folder)
+    recorded = load_record(q, folder)
+    data = resolve_given(data_dir) if data_dir else recorded_data_dir(recorded)
     if not data.is_dir():
         raise InputError(
             f"The data folder the record was built from is not there ({_human(data)})",
             fix="give the data folder with --data",
         )
-    result = AuditResult(quarter_id=q.id, folder=folder)
+    if code == RECORDED:
+        problem = recorded_code_problem(recorded)
+        if problem is not None:
+            raise InputError(
+                f"{q.prose} ({q.id}) cannot be audited with the code that made it: {problem}",
+                where=_human(folder / record.MANIFEST_NAME),
+                fix="fetch the commit ('git fetch --all') or audit in a clone that has it; "
+                f"'scorecard audit {q.id} --with-current-code' shows what today's code would "
+                "change, which is a different question",
+            )
+    result = AuditResult(quarter_id=q.id, folder=folder, code=code)
     findings = result.findings
     findings += check_published_files(folder, recorded)
     input_findings, changed = check_inputs(q, data, recorded)
@@ -1293,32 +1403,48 @@ def audit_quarter(
     code_differs = code_now.get("source_sha256") != (recorded.get("code") or {}).get(
         "source_sha256"
     )
-    findings += compare_code(recorded.get("code") or {}, code_now)
+    if code == CURRENT:
+        findings += compare_code(recorded.get("code") or {}, code_now)
     findings += compare_environment(recorded.get("environment") or {}, manifest_mod.environment())
 
     with tempfile.TemporaryDirectory(prefix=f"scorecard-audit-{q.id}-") as tmp_name:
         tmp = Path(tmp_name)
         rerun_started = time.perf_counter()
         rerun: Path | None = None
-        try:
-            rerun = _rerun_current(q, data, tmp / "current", jobs, on_event)
-        except ScorecardError as exc:
-            findings.append(
-                Finding(
-                    "rerun",
-                    "the quarter could not be re-run with the current code:\n" + exc.message(),
+        if code == CURRENT:
+            try:
+                rerun = _rerun_current(q, data, tmp / "current", jobs, on_event)
+            except ScorecardError as exc:
+                findings.append(
+                    Finding(
+                        "rerun",
+                        "the quarter could not be re-run with the current code:\n" + exc.message(),
+                    )
                 )
+            how = "with the current code"
+        else:
+            rerun, problems = _rerun_recorded_code(q, recorded, data, tmp, jobs)
+            findings += [Finding("rerun", f.text) for f in problems]
+            how = (
+                "with the recorded code (a git worktree of commit "
+                f"{_short((recorded.get('code') or {}).get('git_commit'))})"
             )
         if rerun is not None:
             findings.append(
                 Finding(
                     "rerun",
-                    "re-executed with the current code in a temporary folder in "
+                    f"re-executed {how} in a temporary folder in "
                     f"{time.perf_counter() - rerun_started:.1f} s",
                     differs=False,
                 )
             )
             fresh = record.read_json(rerun / record.MANIFEST_NAME) or {}
+            if code == RECORDED:
+                findings += compare_code(
+                    recorded.get("code") or {}, fresh.get("code") or {}, label="checked out"
+                )
+            result.result_changes = result_changes(q.id, recorded.get("results"),
+                                                   fresh.get("results"))  # fmt: skip
             findings += compare_results(
                 recorded.get("results"),
                 fresh.get("results"),
@@ -1327,165 +1453,132 @@ def audit_quarter(
             )
             findings += compare_manifest_fields(recorded, fresh)
             findings += compare_outputs(folder, rerun)
-        recorded_run: Path | None = None
-        recorded_same: bool | None = None
-        if with_recorded_code and not code_differs:
-            findings.append(
-                Finding(
-                    "recorded-code",
-                    "not needed: the current code is the code that published the report",
-                    differs=False,
-                )
-            )
-        elif with_recorded_code:
-            recorded_run, problems = _rerun_recorded_code(q, recorded, data, tmp, jobs)
-            findings += problems
-            if recorded_run is not None:
-                fresh = record.read_json(recorded_run / record.MANIFEST_NAME) or {}
-                sub: list[Finding] = []
-                sub += compare_code(
-                    recorded.get("code") or {}, fresh.get("code") or {}, label="checked out"
-                )
-                sub += compare_results(
-                    recorded.get("results"),
-                    fresh.get("results"),
-                    changed_inputs=changed,
-                    quarter_id=q.id,
-                )
-                sub += compare_manifest_fields(recorded, fresh)
-                sub += compare_outputs(folder, recorded_run)
-                recorded_same = not any(f.differs for f in sub)
-                if recorded_same:
-                    findings.append(
-                        Finding(
-                            "recorded-code",
-                            "with the code of commit "
-                            f"{_short((recorded.get('code') or {}).get('git_commit'))} and the "
-                            "current data, the quarter reproduces the published record exactly",
-                            differs=False,
-                        )
-                    )
-                else:
-                    # information here: the differences that count are the current code's
-                    findings += [
-                        Finding("recorded-code", f.text, differs=False) for f in sub if f.differs
-                    ]
-        if keep is not None:
-            keep = Path(keep)
-            for src, name in ((rerun, q.id), (recorded_run, f"{q.id}-recorded-code")):
-                if src is not None:
-                    _copy_tree(src, keep / name)
-    result.verdict = _verdict(result, changed, code_differs, with_recorded_code, recorded_same)
+            if keep is not None:
+                name = q.id if code == CURRENT else f"{q.id}-recorded-code"
+                _copy_tree(rerun, Path(keep) / name)
+    result.verdict = _verdict(result, changed, code_differs)
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _verdict(
-    result: AuditResult,
-    changed: Sequence[str],
-    code_differs: bool,
-    with_recorded_code: bool,
-    recorded_same: bool | None,
-) -> str:
+def _verdict(result: AuditResult, changed: Sequence[str], code_differs: bool) -> str:
+    recorded_code = result.code == RECORDED
     if result.identical:
         return (
-            "Re-running the quarter reproduces the published record: every output file is "
-            "byte-identical (the git commit fields aside) and the inputs, code and environment "
-            "match the manifest."
+            "Re-running the quarter "
+            + ("with the code that made it " if recorded_code else "with the current code ")
+            + "reproduces the published record: every output file is byte-identical (the git "
+            "commit fields aside) and the inputs and environment match the manifest."
         )
     env_differs = bool(result.differences("environment"))
-    record_differs = bool(result.differences("record"))
     causes = []
-    if record_differs:
+    if result.differences("record"):
         causes.append("the published record itself was changed after publishing")
     if changed:
         n = len(changed)
         causes.append(f"the data changed ({n} input file{'s' if n > 1 else ''})")
-    if code_differs:
+    if recorded_code and result.differences("code"):
+        causes.append(
+            "the recorded commit does not hold exactly the code that made the record (it was "
+            "published from uncommitted changes)"
+        )
+    if not recorded_code and code_differs:
         causes.append("the code changed")
     if env_differs:
         causes.append("the package versions changed")
     if result.differences("rerun"):
         causes.append("the quarter could not be re-run")
     if not causes:
-        text = (
+        return (
             "The inputs, code and package versions match the manifest, yet the outputs differ: "
             "something the manifest does not record changed (operating system, fonts, an "
             "unpinned package), or the build is not deterministic. Please report it."
         )
-    else:
-        text = "The published record is not reproduced because " + " and ".join(causes) + "."
-    if code_differs and recorded_same is True:
+    text = "The published record is not reproduced because " + " and ".join(causes) + "."
+    if not recorded_code and code_differs:
         text += (
-            " With the recorded code the quarter reproduces exactly, so the differences come "
-            "from the code change, not the data."
-        )
-    elif code_differs and recorded_same is False:
-        text += " Even with the recorded code the quarter does not reproduce" + (
-            ", so the data change (or the environment) explains at least part of it."
-            if (changed or env_differs)
-            else "."
-        )
-        if result.differences("record") == [] and any(
-            "does not hold exactly" in f.text for f in result.findings
-        ):
-            text += (
-                " The report was published from uncommitted code, which no commit holds, so "
-                "this comparison cannot settle it."
-            )
-    elif code_differs and not with_recorded_code:
-        text += (
-            f" To tell a data change from a code change, run: scorecard audit "
-            f"{result.quarter_id} --with-recorded-code"
+            " This lists what today's code would state differently; the record itself stands "
+            f"(check it with 'scorecard audit {result.quarter_id}')."
         )
     return text
 
 
 def audit_all(
     *,
-    out_dir: Path | None = None,
+    archive_dir: Path | None = None,
     data_dir: Path | None = None,
     jobs: int | None = None,
     parallel: int | None = None,
-    with_recorded_code: bool = False,
+    code: str = RECORDED,
     keep: Path | None = None,
     on_event: AuditEvent | None = None,
     audit: Callable[..., AuditResult] | None = None,
 ) -> list[AuditResult]:
-    """Audit every published quarter, ``parallel`` quarters at a time (default: see
-    :func:`default_parallel`); results in quarter order. A quarter that cannot be audited
-    gives a result with ``error`` set (exit 2) instead of stopping the others."""
-    out = resolve(out_dir, OUTPUTS_DIR).resolve()
-    quarters = published_quarters(out)
-    if not quarters:
+    """Audit the standing record of every published quarter, ``parallel`` quarters at a time
+    (default: see :func:`default_parallel`); results in quarter order. A quarter that cannot
+    be audited gives a result with ``error`` set (exit 2) instead of stopping the others."""
+    from .archive import ARCHIVE_DIR, current_records
+
+    archive = resolve(archive_dir, ARCHIVE_DIR).resolve()
+    records = current_records(archive)
+    if not records:
         raise InputError(
             "There is no published quarter to audit",
-            where=_human(out),
-            fix="publish one with 'scorecard run QUARTER', or give the folder with --out",
+            where=_human(archive),
+            fix="publish one with 'scorecard publish QUARTER', or give the archive with --archive",
         )
     run = audit or audit_quarter
-    workers = max(1, min(parallel or default_parallel(jobs), len(quarters)))
+    workers = max(1, min(parallel or default_parallel(jobs), len(records)))
     # the CPUs are shared out: each quarter's sections get their part, not every CPU
     each = jobs or max(1, (os.cpu_count() or 1) // workers)
 
-    def one(q: Quarter) -> AuditResult:
+    def one(r: Any) -> AuditResult:
         try:
             return run(
-                q,
-                out_dir=out,
+                r.quarter,
+                archive_dir=archive,
                 data_dir=data_dir,
                 jobs=each,
-                with_recorded_code=with_recorded_code,
+                code=code,
                 keep=keep,
                 on_event=on_event,
             )
         except ScorecardError as exc:
-            return AuditResult(quarter_id=q.id, folder=out / q.id, error=exc.message())
+            return AuditResult(quarter_id=r.quarter.id, folder=r.folder, error=exc.message())
 
     if workers == 1:
-        return [one(q) for q in quarters]
+        return [one(r) for r in records]
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(one, quarters))
+        return list(pool.map(one, records))
+
+
+# --- the impact of today's code on the archive (make test) ------------------------------------
+
+
+def unexpected_result_changes(
+    results: Sequence[AuditResult], expected: Iterable[Mapping[str, Any]] = ()
+) -> list[ResultChange]:
+    """The recorded results today's code would change (``code="current"`` audits), less the
+    ``expected`` ones: deliberate rule changes, each given as ``ResultChange.as_dict()``."""
+    allowed = [dict(e) for e in expected]
+    return [c for r in results for c in r.result_changes if c.as_dict() not in allowed]
+
+
+def impact_message(unexpected: Sequence[ResultChange], expected_file: str) -> str:
+    """What ``make test`` says when today's code would change a published result."""
+    lines = [
+        f"Today's code would change {len(unexpected)} published result"
+        f"{'s' if len(unexpected) != 1 else ''} (the records themselves stand unchanged):"
+    ]
+    lines += [f"- {c.text()}" for c in unexpected]
+    lines.append(
+        "If this is a bug, fix the code. If it is a deliberate rule change, log it in "
+        f"docs/aqa/assumptions.md and add these entries to the list in {expected_file}; the "
+        "published records are never rebuilt (a correction is published with 'scorecard "
+        'publish QUARTER --supersede --reason "..."\'):'
+    )
+    lines += [json.dumps(c.as_dict(), sort_keys=True) for c in unexpected]
+    return "\n".join(lines)
 
 
 def default_parallel(jobs: int | None = None) -> int:
@@ -1509,6 +1602,7 @@ __all__ = [
     "EXIT_IDENTICAL",
     "AuditResult",
     "Finding",
+    "ResultChange",
     "audit_all",
     "audit_quarter",
     "compare_html",
@@ -1516,5 +1610,8 @@ __all__ = [
     "compare_outputs",
     "compare_results",
     "exit_code",
+    "impact_message",
     "published_quarters",
+    "result_changes",
+    "unexpected_result_changes",
 ]

@@ -13,7 +13,7 @@ Why it is safe to spread builds this way:
 * a build publishes by renaming a finished staging folder into place, so a task whose worker
   died can run again from the start (``retries``) and a half-built pair is never published;
 * a build that fails for its own reasons (a :class:`ScorecardError`: bad data, a failing cell,
-  a refused overwrite) is *returned* as a :class:`PairResult` with its message and exit
+  a publication refused) is *returned* as a :class:`PairResult` with its message and exit
   status, so it neither stops the other pairs nor is retried;
 * one build at a time runs in a worker process (:data:`_ONE_BUILD_AT_A_TIME`), whatever the
   worker's thread count: the library keeps per-process state for the build it runs;
@@ -83,7 +83,8 @@ class PairResult:
     """What one pair's task did. ``status`` is one of :data:`STATUSES`; ``message`` the
     one-paragraph message ``scorecard run`` would print for a refusal or failure;
     ``exit_code`` the status ``scorecard run`` would exit with; ``executed`` whether any
-    notebook ran (False when the build cache said the pair is up to date)."""
+    notebook ran (False when the build cache said the pair is up to date: "unchanged").
+    "refused" is a publication refused (``scorecard publish``'s rules)."""
 
     organisation: str
     quarter: str
@@ -343,9 +344,8 @@ def build_pair(
                 built = build(
                     quarter, data_dir=data, out_dir=out, jobs=jobs, timeout=timeout, cache=cache
                 )
-                unchanged = built.up_to_date or bool(built.run is not None and built.run.unchanged)
-                status, folder = ("unchanged" if unchanged else "built"), built.report.parent
-                executed = not built.up_to_date
+                status = "unchanged" if built.up_to_date else "built"
+                folder, executed = built.report.parent, not built.up_to_date
         except ScorecardError as exc:
             from .errors import PublishedError
 

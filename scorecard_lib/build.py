@@ -1,37 +1,40 @@
 """What ``scorecard run`` does: the no-change check, kernels started early, the run, the PDF.
 
+``scorecard run`` builds a *draft* into ``outputs/QUARTER/`` (ignored by git), replaced on
+every run; publishing is a separate act (``publishing.publish_quarter``).
+
 :func:`build` is the one function the command line calls. It stays light to import (no
 pandas) so that a build in which nothing changed answers at once:
 
 1. with the cache on, ``cache.up_to_date`` compares a key over every input, the code and the
-   environment with the last published build; the same key means nothing is run;
+   environment with the last build; the same key means nothing is run;
 2. otherwise the executor is started *before* the runner is imported: its workers start, and
    the kernels' zygote (``kernels.py``) imports ipykernel and the library and reads the
    quarter's inputs (``sections.remember_inputs``), while this process imports pandas and
    validates the same inputs (no notebook runs before they pass). With the cache on, work kept
    between builds (``kept.py``: charts drawn, tables validated) is used in this process and in
    the kernels, for the code as it was when the build started;
-3. ``runner.run_quarter`` builds and publishes the report (``overwrite="refuse"``, or
-   ``"keep"`` with ``force``);
+3. ``runner.run_quarter`` builds the draft and puts it in place atomically;
 4. with ``pdf``, ``pdf.write_pdf`` prints the report through Chromium.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .executors import EventCallback, PapermillExecutor
-from .paths import DATA_DIR, PROJECT_ROOT, data_parameter, resolve
+from .paths import DATA_DIR, PROJECT_ROOT, SECTIONS, data_parameter, resolve
 from .quarters import Quarter, parse_quarter
 
 
 @dataclass(frozen=True)
 class Built:
     """What :func:`build` did. ``run`` is the runner's result (None when nothing changed);
-    ``report`` the published report; ``pdf`` the PDF written, if asked for."""
+    ``report`` the draft report; ``pdf`` the PDF written, if asked for."""
 
     quarter: Quarter
     report: Path
@@ -70,12 +73,11 @@ def build(
     jobs: int | None = None,
     timeout: int | None = 600,
     cache: bool = True,
-    force: bool = False,
     pdf: bool = False,
     on_event: EventCallback | None = None,
     on_building: Callable[[Quarter], None] | None = None,
 ) -> Built:
-    """Build and publish ``quarter`` as ``scorecard run`` does (see the module docstring).
+    """Build the draft of ``quarter`` as ``scorecard run`` does (see the module docstring).
     ``on_building`` is called once it is known that something must be run."""
     from . import cache as build_cache  # light: the no-change check must not wait for pandas
 
@@ -97,13 +99,14 @@ def build(
     # With the cache, most rebuilds execute one section: one kernel is started ahead when
     # kernels are not forked; without it, one per worker.
     executor = PapermillExecutor()
-    executor.start(
-        jobs,
-        kernels=1 if cache else None,
-        cwd=PROJECT_ROOT,
-        prelude=kernel_prelude(q, data_dir, kept_in, code),
-    )
     try:
+        executor.start(
+            # never more workers (and kernels started ahead) than there are sections to run
+            min(jobs or os.cpu_count() or 1, len(SECTIONS)),
+            kernels=1 if cache else None,
+            cwd=PROJECT_ROOT,
+            prelude=kernel_prelude(q, data_dir, kept_in, code),
+        )
         from . import runner
 
         if kept_in is not None:
@@ -116,7 +119,6 @@ def build(
             on_event=on_event,
             cache=cache,
             timeout=timeout,
-            overwrite="keep" if force else "refuse",
             executor=executor,
         )
     finally:

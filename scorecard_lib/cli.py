@@ -1,36 +1,55 @@
 """The ``scorecard`` command: parse arguments, call one runner function, map errors to exit codes.
 
-    scorecard run 2016-17-Q4 [--data DIR] [--out DIR] [--jobs N] [--no-cache]
+    scorecard run 2016-17-Q4 [--data DIR] [--out DIR] [--jobs N] [--no-cache]   (a draft)
+    scorecard publish 2016-17-Q4 [--supersede --reason "..."] [--archive DIR] [--data DIR]
     scorecard validate 2016-17-Q4 [--data DIR]
-    scorecard audit 2016-17-Q4 | --all [--with-recorded-code] [--data DIR] [--out DIR]
-    scorecard quarters [--data DIR] [--out DIR]
+    scorecard audit 2016-17-Q4 | published/2016-17-Q4 | --all [--with-current-code]
+    scorecard quarters [--data DIR] [--out DIR] [--archive DIR]
     scorecard new-quarter QUARTER / template QUARTER -o FILE.xlsx / import FILE.xlsx
     scorecard batch ROOT --out OUTROOT [--quarters FIRST:LAST | --quarter Q ...] [--orgs A,B]
 
 A :class:`~scorecard_lib.errors.ScorecardError` prints its one-paragraph message (no traceback)
 and exits with its ``exit_code``; ``--debug`` shows the traceback instead. Ctrl-C exits 130
-having published nothing. The runner (and pandas behind it) is imported only when a command
-runs, so ``scorecard --help`` is instant.
+having published nothing, and so does SIGTERM. The runner (and pandas behind it) is imported
+only when a command runs, so ``scorecard --help`` is instant.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from .errors import ScorecardError
+from .files import disk_full_error, is_disk_full
 from .paths import SECTIONS
 from .quarters import EXAMPLE, Quarter, parse_quarter
 from .validate import quarter_argument
 
 EXIT_INTERRUPTED = 130
 EXIT_OS_ERROR = 2
+
+
+#: The most sections (or quarters, for ``audit --parallel``) run at once that is accepted: each
+#: runs its own kernel, and a report has six sections. More than the sections of a report
+#: never helps; the runner never starts more workers than it has sections.
+MAX_JOBS = 64
+
+
+def _jobs(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_JOBS:
+        raise argparse.ArgumentTypeError(
+            f"{value} is too many: at most {MAX_JOBS} (a report has {len(SECTIONS)} sections, "
+            f"so more than {len(SECTIONS)} at once never helps)"
+        )
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -65,20 +84,30 @@ def build_parser() -> argparse.ArgumentParser:
             help="output folder (default: the project's outputs/)",
         )
 
+    def archive_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--archive",
+            metavar="DIR",
+            type=Path,
+            help="the archive of published records (default: the project's published/)",
+        )
+
     run = sub.add_parser(
         "run",
-        help="run every section notebook for a quarter and publish one HTML report",
-        description="Run every section notebook for QUARTER and publish OUT/QUARTER/report.html "
-        "with the executed notebooks and manifest.json. Nothing is published if any section "
-        "fails.",
+        help="build a draft of a quarter's report (as often as you like)",
+        description="Run every section notebook for QUARTER and write the draft "
+        "OUT/QUARTER/report.html with the executed notebooks and manifest.json, replacing the "
+        "previous draft. Nothing is written if any section fails. Drafts are not committed; "
+        "'scorecard publish' makes the record the Cabinet reads.",
     )
     run.add_argument("quarter", metavar="QUARTER", help=f"the quarter, e.g. {EXAMPLE}")
     folders(run)
     run.add_argument(
         "--jobs",
         metavar="N",
-        type=_positive_int,
-        help="sections run at once (default: the number of CPUs)",
+        type=_jobs,
+        help="sections run at once, 1 to 64 (default: the number of CPUs; never more than "
+        "the report's sections)",
     )
     run.add_argument(
         "--timeout",
@@ -99,53 +128,95 @@ def build_parser() -> argparse.ArgumentParser:
         help="execute every section even if nothing changed (the build cache in OUT/.cache/ "
         "is neither read nor written)",
     )
-    run.add_argument(
-        "--force",
-        action="store_true",
-        help="replace a published report that this build differs from (the published version "
-        "is kept beside it as OUT/QUARTER.previous-N); without it such a run is refused",
-    )
     run.set_defaults(handler=_cmd_run)
 
-    audit = sub.add_parser(
-        "audit",
-        help="re-run a published quarter and say exactly what differs from the published record",
-        description="Check a published quarter's inputs, code and environment against its "
-        "manifest, re-execute it in a temporary folder and compare the results, every notebook "
-        "cell, table, chart and the report with what was published. Exit status 0 identical, "
-        "1 different, 2 bad input (no published record, unreadable manifest). The data folder "
-        "is the one the record was built from unless --data is given. See docs/aqa/audit.md.",
+    publish = sub.add_parser(
+        "publish",
+        help="make the final build of a quarter and add it to the archive of published records",
+        description="Build QUARTER afresh (no cache) and add it to the archive as "
+        "ARCHIVE/QUARTER/, never to be rebuilt or rewritten. Refused when the quarter is "
+        "already published, unless --supersede --reason gives why a correction replaces it: "
+        "it is then published beside the old record as ARCHIVE/QUARTER.vN, the old one kept "
+        "as it was. The code must be committed. See docs/aqa/audit.md.",
     )
-    audit.add_argument(
-        "quarter", metavar="QUARTER", nargs="?", help=f"the published quarter, e.g. {EXAMPLE}"
+    publish.add_argument("quarter", metavar="QUARTER", help=f"the quarter, e.g. {EXAMPLE}")
+    publish.add_argument(
+        "--data", metavar="DIR", type=Path, help="data folder (default: the project's data/)"
     )
-    audit.add_argument(
-        "--all", action="store_true", help="audit every published quarter, several at a time"
+    archive_option(publish)
+    publish.add_argument(
+        "--supersede",
+        action="store_true",
+        help="publish a correction of an already published quarter beside its record",
     )
-    folders(audit)
-    audit.add_argument(
+    publish.add_argument(
+        "--reason", metavar="TEXT", help="with --supersede: why (written into the manifest)"
+    )
+    publish.add_argument(
         "--jobs",
         metavar="N",
         type=_positive_int,
-        help="sections of one quarter run at once (default: the number of CPUs)",
+        help="sections run at once (default: the number of CPUs)",
+    )
+    publish.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_int,
+        default=600,
+        help="stop a section whose cell runs longer than this and report it (default: 600)",
+    )
+    publish.set_defaults(handler=_cmd_publish)
+
+    audit = sub.add_parser(
+        "audit",
+        help="re-run a published record with the code that made it and check it reproduces",
+        description="Check a published record's files, inputs and environment against its "
+        "manifest, re-execute the quarter in a temporary folder with the code of the git "
+        "commit the manifest names, and compare the results, every notebook cell, table, "
+        "chart and the report with what was published. With --with-current-code, re-execute "
+        "it with today's code instead and list everything that would change. Exit status 0 "
+        "identical, 1 different, 2 bad input (no published record, unreadable manifest, the "
+        "recorded commit not in the repository). The data folder is the one the record was "
+        "built from unless --data is given. See docs/aqa/audit.md.",
+    )
+    audit.add_argument(
+        "quarter",
+        metavar="QUARTER",
+        nargs="?",
+        help=f"the published quarter (its standing record), e.g. {EXAMPLE}, or a record "
+        "folder such as published/2016-17-Q4 (e.g. a superseded version)",
+    )
+    audit.add_argument(
+        "--all", action="store_true", help="audit the standing record of every published quarter"
+    )
+    audit.add_argument(
+        "--data", metavar="DIR", type=Path, help="data folder (default: the one recorded)"
+    )
+    archive_option(audit)
+    audit.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_jobs,
+        help="sections of one quarter run at once, 1 to 64 (default: the number of CPUs)",
     )
     audit.add_argument(
         "--parallel",
         metavar="N",
-        type=_positive_int,
-        help="quarters audited at once with --all (default: CPUs divided by --jobs, or 2)",
+        type=_jobs,
+        help="quarters audited at once with --all, 1 to 64 (default: CPUs divided by --jobs, or 2)",
     )
     audit.add_argument(
-        "--with-recorded-code",
+        "--with-current-code",
         action="store_true",
-        help="when the code differs, also re-run with the code of the git commit the manifest "
-        "names (a temporary git worktree), to tell a data change from a code change",
+        help="re-run with the working tree's code instead of the recorded commit's, and list "
+        "every published figure, rating, direction, sentence and risk band it would change",
     )
     audit.add_argument(
         "--keep",
         metavar="DIR",
         type=Path,
-        help="keep the re-run's outputs in DIR/QUARTER (and DIR/QUARTER-recorded-code)",
+        help="keep the re-run's outputs in DIR/QUARTER-recorded-code (or DIR/QUARTER with "
+        "--with-current-code)",
     )
     audit.set_defaults(handler=_cmd_audit)
 
@@ -166,10 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     quarters = sub.add_parser(
         "quarters",
-        help="list the quarters that have data and whether each has a report",
-        description="List the quarters that have data and whether each has a published report.",
+        help="list the quarters that have data, their drafts and their published records",
+        description="List the quarters that have data, whether each has a draft (OUT/QUARTER) "
+        "and which record of it is published (ARCHIVE/QUARTER, or QUARTER.vN when superseded).",
     )
     folders(quarters)
+    archive_option(quarters)
     quarters.set_defaults(handler=_cmd_quarters)
 
     new_q = sub.add_parser(
@@ -214,7 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="QUARTER",
         help="the quarter the workbook must be for (default: the one it names)",
     )
-    folders(imp)
+    imp.add_argument("--data", metavar="DIR", type=Path, help="data folder (default: data/)")
+    archive_option(imp)
     imp.add_argument(
         "--swing-percent",
         metavar="N",
@@ -341,7 +415,7 @@ def _shown(path: Path) -> str:
     """A path relative to the current directory when inside it (as ``runner.human_path``)."""
     try:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 
@@ -363,7 +437,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         timeout=args.timeout,
         cache=not args.no_cache,
-        force=args.force,
         pdf=args.pdf,
         on_event=_Progress(len(SECTIONS), sys.stderr),
         on_building=building,
@@ -371,12 +444,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     result = built.run
     if built.up_to_date:
         print(f"Nothing changed: {_shown(built.report)} is up to date.")
-    elif result.unchanged:
-        print(f"Identical to the published report; nothing changed: {_shown(built.report)}")
     else:
-        if result.previous is not None:
-            print(f"The version it replaced is kept in {_shown(result.previous)}")
-        print(f"Report written to {_shown(result.report)}")
+        print(f"Draft report written to {_shown(result.report)}")
         print(f"Manifest written to {_shown(result.manifest)}")
         print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
     if built.pdf is not None:
@@ -384,22 +453,64 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_audit(args: argparse.Namespace) -> int:
-    if args.all == bool(args.quarter):
+def _cmd_publish(args: argparse.Namespace) -> int:
+    q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy
+    if args.reason is not None and not args.supersede:
+        print("--reason goes with --supersede (a first publication needs none).", file=sys.stderr)
+        return 2
+    if args.supersede and not (args.reason or "").strip():
         print(
-            "Give one QUARTER to audit, or --all for every published quarter (not both).",
+            '--supersede needs --reason "...": the new record\'s manifest says why it replaces '
+            "the published one.",
             file=sys.stderr,
         )
         return 2
-    if args.quarter:
-        q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy
+    from .publishing import publish_quarter
+
+    def building(name: str) -> None:
+        print(f"Publishing {q.prose} as {name}: a final build...", file=sys.stderr, flush=True)
+
+    done = publish_quarter(
+        q,
+        data_dir=args.data,
+        archive_dir=args.archive,
+        supersede_reason=args.reason if args.supersede else None,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        on_event=_Progress(len(SECTIONS), sys.stderr),
+        on_building=building,
+    )
+    shown = _shown(done.folder)
+    print(f"Published {q.prose} as {shown} (version {done.record.version}).")
+    if done.superseded is not None:
+        print(f"It supersedes {_shown(done.superseded.folder)}, which is kept as it was.")
+    print(f"Commit it: git add {shown} && git commit -m 'Publish {done.folder.name}'")
+    return 0
+
+
+def _cmd_audit(args: argparse.Namespace) -> int:
+    if args.all == bool(args.quarter):
         print(
-            f"Auditing {q.prose} ({q.id}): re-running it in a temporary folder...",
+            "Give one QUARTER (or record folder) to audit, or --all for every published "
+            "quarter (not both).",
             file=sys.stderr,
-            flush=True,
         )
+        return 2
+    folder: Path | None = None
+    how = "with the current code" if args.with_current_code else "with the code that made it"
+    if args.quarter:
+        if "/" in args.quarter or os.sep in args.quarter:
+            folder = Path(args.quarter)  # a record folder, e.g. a superseded version
+            print(f"Auditing {args.quarter}: re-running it {how}...", file=sys.stderr, flush=True)
+        else:
+            q = quarter_argument(args.quarter)  # a typo fails here, before anything heavy
+            print(
+                f"Auditing {q.prose} ({q.id}): re-running it {how} in a temporary folder...",
+                file=sys.stderr,
+                flush=True,
+            )
     else:
-        print("Auditing every published quarter...", file=sys.stderr, flush=True)
+        print(f"Auditing every published quarter {how}...", file=sys.stderr, flush=True)
     from . import audit
 
     def progress(quarter: str, section: str, event: str, seconds: float | None) -> None:
@@ -408,15 +519,17 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             print(f"[{quarter}] {section} {event}{took}", file=sys.stderr, flush=True)
 
     options = dict(
-        out_dir=args.out,
+        archive_dir=args.archive,
         data_dir=args.data,
         jobs=args.jobs,
-        with_recorded_code=args.with_recorded_code,
+        code=audit.CURRENT if args.with_current_code else audit.RECORDED,
         keep=args.keep,
         on_event=progress,
     )
-    if args.quarter:
-        results = [audit.audit_quarter(q, **options)]
+    if folder is not None:
+        results = [audit.audit_quarter(folder=folder, **options)]
+    elif args.quarter:
+        results = [audit.audit_quarter(args.quarter, **options)]
     else:
         results = audit.audit_all(parallel=args.parallel, **options)
     print("\n\n".join(r.text() for r in results))
@@ -427,6 +540,10 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             f"{sum(r.exit_code == 1 for r in results)} different, "
             f"{sum(r.exit_code == 2 for r in results)} could not be audited."
         )
+    changes = [c for r in results for c in r.result_changes]
+    if args.with_current_code and changes:
+        print(f"\nPublished results today's code would change ({len(changes)}):")
+        print("\n".join(f"  - {c.text()}" for c in changes))
     return audit.exit_code(results)
 
 
@@ -441,14 +558,14 @@ def _cmd_quarters(args: argparse.Namespace) -> int:
     from . import runner
 
     rows = [
-        (qid, parse_quarter(qid).prose, "yes" if has else "no")
-        for qid, has in runner.list_quarters(args.data, args.out)
+        (row.quarter.id, row.quarter.prose, "yes" if row.draft else "no", row.published_text())
+        for row in runner.quarter_states(args.data, args.out, args.archive)
     ]
     if not rows:
         print("No quarter has data yet.", file=sys.stderr)
         return 0
-    header = ("Quarter", "Name", "Report")
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
+    header = ("Quarter", "Name", "Draft", "Published")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     return 0
@@ -487,7 +604,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.workbook,
         quarter=args.quarter,
         data_dir=args.data,
-        out_dir=args.out,
+        out_dir=args.archive,
         swing_percent=args.swing_percent,
         confirm_swings=args.confirm_swings,
         force=args.force,
@@ -540,6 +657,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version, or a usage error (already printed)
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
     debug: bool = args.debug
+    previous = _stop_on_sigterm()
     try:
         code: int = args.handler(args)
         return code
@@ -556,6 +674,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         if debug:
             raise
+        if is_disk_full(exc):  # a write the library did not expect to fail
+            folder = Path(exc.filename).parent if exc.filename else Path.cwd()
+            print(disk_full_error(folder, exc).message(), file=sys.stderr)
+            return EXIT_OS_ERROR
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         print(
             f"Could not read or write a file{where}: {exc.strerror or exc}. "
@@ -563,6 +685,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_OS_ERROR
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_on_sigterm() -> Any:
+    """Handle SIGTERM (``kill PID``, a service manager stopping us) as Ctrl-C: raise
+    KeyboardInterrupt, so the run stops its workers and kernels, removes its staging folder and
+    says "Interrupted; nothing was published" (exit 130). Returns the handler it replaced
+    (None when it could not be set: not the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminated(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, terminated)
 
 
 def console() -> None:

@@ -87,3 +87,7 @@ class PublishedError(ScorecardError):
 
 class LockedError(ScorecardError):
     """Another run of the same quarter is in progress."""
+
+
+class DiskFullError(ScorecardError):
+    """A write failed because the disk (or the user's quota) is full; nothing was published."""

@@ -21,6 +21,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,10 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
+
+from .files import DISK_FULL as FULL_DISK_ERRNOS
+from .files import is_disk_full
+from .lifetime import interrupts_held
 
 #: ``on_event(section, event, seconds)``: event is "started" (seconds None), "finished" or
 #: "failed" (seconds the section took).
@@ -229,6 +234,8 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
                 **({"kernel_manager_class": manager} if km is None and manager else {}),
             )
         except PapermillExecutionError as exc:
+            if _disk_full_in_cell(exc):
+                return _disk_full(job, start, tries)
             return SectionOutcome(
                 section=job.section,
                 ok=False,
@@ -240,6 +247,8 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
                 attempts=tries,
             )
         except Exception as exc:
+            if is_disk_full(exc):  # writing the executed notebook: it may be cut short
+                return _disk_full(job, start, tries)
             if _lost_port_race(exc) and tries < attempts:
                 time.sleep(0.2 * tries)
                 continue
@@ -264,6 +273,34 @@ def _execute(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
             output_written=True,
             attempts=tries,
         )
+
+
+#: ``SectionOutcome.ename`` of a section that could not be written because the disk (or the
+#: quota) is full: the runner reports a full disk, not a failed section.
+DISK_FULL = "DiskFull"
+
+
+def _disk_full_in_cell(exc: Any) -> bool:
+    """Whether a cell failed with an ``OSError`` saying the disk or the quota is full."""
+    evalue = str(getattr(exc, "evalue", "") or "")
+    return any(evalue.startswith(f"[Errno {code}]") for code in FULL_DISK_ERRNOS)
+
+
+def _disk_full(job: SectionJob, start: float, tries: int) -> SectionOutcome:
+    """The outcome of a section whose notebook could not be written for lack of space: the
+    notebook, perhaps cut short, is removed rather than kept for anyone to open."""
+    with contextlib.suppress(OSError):
+        job.output.unlink()
+    return SectionOutcome(
+        section=job.section,
+        ok=False,
+        output=job.output,
+        seconds=time.perf_counter() - start,
+        error=f"the disk holding {job.output.parent} is full",
+        ename=DISK_FULL,
+        output_written=False,
+        attempts=tries,
+    )
 
 
 #: The papermill engine used: papermill's nbclient engine, except that a cell stopped by the
@@ -465,8 +502,15 @@ def _forked_manager_class() -> Any:
     return _MANAGER_CLASS
 
 
-def _worker_init(barrier: Any = None, zygote: str | None = None) -> None:
-    """Runs once in each worker process."""
+def _worker_init(barrier: Any = None, zygote: str | None = None, build: int | None = None) -> None:
+    """Runs once in each worker process. The worker leaves when its parent (the fork server,
+    or the build itself with ``spawn``) or the build (pid ``build``) is gone
+    (``lifetime.py``); its kernel then notices and leaves too."""
+    from .lifetime import leave_with_parent
+
+    leave_with_parent(os.getppid(), watch=False)
+    if build is not None:
+        leave_with_parent(build, direct=False)
     global _BARRIER, _ZYGOTE
     _BARRIER, _ZYGOTE = barrier, zygote
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # an idle worker never prints a traceback
@@ -492,6 +536,10 @@ def _run_job(job: SectionJob, attempts: int = KERNEL_START_ATTEMPTS) -> SectionO
         return _execute(job, attempts)
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+#: Held while a pool may start a worker process (``PapermillExecutor._submit``).
+_SPAWNING = threading.Lock()
 
 
 def _start_method() -> str:
@@ -522,6 +570,7 @@ class PapermillExecutor:
         self._pool: ProcessPoolExecutor | None = None
         self._pool_size = 0
         self._zygote: Any = None
+        self._mine: set[Any] = set()  # the worker processes this executor's pools started
 
     def _start_zygote(self, cwd: Path | None, prelude: str = "") -> str | None:
         """Start the zygote (once), with the kernels' environment; its socket path."""
@@ -541,7 +590,7 @@ class PapermillExecutor:
             max_workers=workers,
             mp_context=context,
             initializer=_worker_init,
-            initargs=(context.Barrier(meet) if meet > 1 else None, zygote),
+            initargs=(context.Barrier(meet) if meet > 1 else None, zygote, os.getpid()),
         )
 
     def start(
@@ -564,16 +613,18 @@ class PapermillExecutor:
             return
         self._pool_size = max(1, max_workers or os.cpu_count() or 1)
         count = self._pool_size if kernels is None else max(0, min(kernels, self._pool_size))
-        zygote = self._start_zygote(cwd, prelude)
-        # only ``count`` workers now (the pool starts more when more jobs come)
-        self._pool = self._new_pool(self._pool_size, count, zygote)
-        for _ in range(count):
-            self._pool.submit(
-                _start_warm_kernel,
-                None if cwd is None else str(cwd),
-                "" if zygote is not None else prelude,  # a forked kernel has run it already
-                self.kernel_start_attempts,
-            )
+        with interrupts_held():  # see lifetime.interrupts_held
+            zygote = self._start_zygote(cwd, prelude)
+            # only ``count`` workers now (the pool starts more when more jobs come)
+            self._pool = self._new_pool(self._pool_size, count, zygote)
+            for _ in range(count):
+                self._submit(
+                    self._pool,
+                    _start_warm_kernel,
+                    None if cwd is None else str(cwd),
+                    "" if zygote is not None else prelude,  # a forked kernel has run it
+                    self.kernel_start_attempts,
+                )
 
     def close(self) -> None:
         """Stop what :meth:`start` started and :meth:`run` did not use, without waiting for
@@ -581,16 +632,38 @@ class PapermillExecutor:
         pool, self._pool = self._pool, None
         zygote, self._zygote = self._zygote, None
         if pool is not None:
-            processes = list(getattr(pool, "_processes", {}).values())
             pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:  # an idle worker leaves at once, stopping its kernel
-                with contextlib.suppress(Exception):
-                    process.join(timeout=0.5)
-                    if process.is_alive():  # still starting its kernel: do not wait for it
-                        process.terminate()
-                        process.join(timeout=5)
+            # an idle worker leaves at once, stopping its kernel; one still starting its
+            # kernel is not waited for
+            self._stop_workers(wait=0.5)
         if zygote is not None:  # it kills any kernel still running
             zygote.close()
+
+    def _submit(self, pool: ProcessPoolExecutor, fn: Any, *args: Any) -> Future[Any]:
+        """``pool.submit``, noting the worker process it starts, if any: the child processes
+        (``multiprocessing.active_children``) that appear meanwhile, other executors (the
+        audit runs several at once, in threads) being kept from starting any until then.
+        Ctrl-C and SIGTERM are held meanwhile (see ``lifetime.interrupts_held``)."""
+        with _SPAWNING:
+            before = set(multiprocessing.active_children())
+            with interrupts_held():
+                future = pool.submit(fn, *args)
+            self._mine.update(set(multiprocessing.active_children()) - before)
+        return future
+
+    def _workers(self) -> list[Any]:
+        """The worker processes this executor's pools started that are still running."""
+        self._mine = {p for p in self._mine if p.is_alive()}
+        return list(self._mine)
+
+    def _stop_workers(self, wait: float) -> None:
+        """Give each worker ``wait`` seconds to leave by itself, then terminate it."""
+        for process in self._workers():
+            with contextlib.suppress(Exception):
+                process.join(timeout=wait)
+                if process.is_alive():
+                    process.terminate()
+                    process.join(timeout=5)
 
     def run(
         self,
@@ -612,7 +685,8 @@ class PapermillExecutor:
         if pool is not None:
             workers = min(workers, self._pool_size)
         else:
-            pool = self._new_pool(workers, zygote=self._start_zygote(jobs[0].cwd))
+            with interrupts_held():
+                pool = self._new_pool(workers, zygote=self._start_zygote(jobs[0].cwd))
 
         def finish(index: int, outcome: SectionOutcome) -> None:
             outcomes[index] = outcome
@@ -623,7 +697,7 @@ class PapermillExecutor:
             index, job = pending.popleft()
             emit(job.section, "started", None)
             try:
-                future = pool.submit(_run_job, job, self.kernel_start_attempts)
+                future = self._submit(pool, _run_job, job, self.kernel_start_attempts)
             except Exception as exc:  # a broken pool: report, do not raise
                 finish(index, _crashed(job, exc, 0.0))
                 return
@@ -643,8 +717,9 @@ class PapermillExecutor:
                     finish(index, outcome)
                     while pending and len(running) < workers:
                         submit()
-        except BaseException:
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM): stop everything now
             pool.shutdown(wait=False, cancel_futures=True)
+            self._stop_workers(wait=0)  # busy workers too; the zygote then kills the kernels
             self.close()
             raise
         pool.shutdown(wait=True)

@@ -127,7 +127,7 @@ def _touch(path: Path) -> None:
 
 def _write(path: Path, data: bytes) -> None:
     """Write atomically; failing to write only costs time later."""
-    from .cache import write_atomically
+    from .files import write_atomically
 
     with contextlib.suppress(OSError):
         write_atomically(path, data)

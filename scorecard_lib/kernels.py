@@ -46,6 +46,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .lifetime import leave_with_parent, parent_death_signal
+
 #: What the zygote imports before it forks: the kernel itself with what it imports while it
 #: starts (its debugger, IPython's, the history database), and what every section notebook
 #: imports (pandas, matplotlib, pandera and the library).
@@ -75,10 +77,13 @@ def available() -> bool:
 # --- the zygote ---------------------------------------------------------------------------------
 
 
-def _become_kernel(request: Mapping[str, Any], closing: Sequence[Any]) -> None:
+def _become_kernel(request: Mapping[str, Any], closing: Sequence[Any], zygote: int) -> None:
     """In the forked child: become the kernel the request describes. Never returns."""
     code = 1
     try:
+        # killed at once if the zygote (pid ``zygote``) ends, even by SIGKILL (Linux only;
+        # elsewhere the kernel's own parent poller, below, notices within a second)
+        leave_with_parent(zygote, watch=False)
         for thing in closing:
             with contextlib.suppress(Exception):
                 thing.close()
@@ -131,39 +136,51 @@ def serve(
     ignored), then fork a kernel per request on the socket ``path``; tell each requester the
     kernel's pid, then its exit status. Leaves when the process that started it (``parent``,
     by default our parent now) is gone, killing any kernel still running; leaves at once if
-    it is gone before the imports are done."""
+    it is gone before the imports are done.
+
+    On Linux the build's end reaches it as SIGTERM at once, even when the build was killed
+    with SIGKILL (``lifetime.parent_death_signal``); everywhere the loop also polls the
+    build's pid. SIGTERM while importing leaves at once; while serving, after killing every
+    kernel. The zygote forks, so it starts no thread of its own (no watchdog thread)."""
     import importlib
     import io
 
     parent = os.getppid() if parent is None else parent
-    # Importing the debugger warns on stderr that Python's frozen modules may hide breakpoints;
-    # a kernel started the ordinary way prints that into its own captured output, unseen.
-    with contextlib.redirect_stderr(io.StringIO()):
-        for name in preload:
-            importlib.import_module(name)
-    if prelude:
-        with contextlib.suppress(Exception):  # the kernel does the work itself instead
-            exec(compile(prelude, "<prelude>", "exec"), {"__name__": "__prelude__"})
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, not for us
-    if os.getppid() != parent:  # the build is over already (killed while we imported)
-        shutil.rmtree(Path(path).parent, ignore_errors=True)
-        return
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(path + ".tmp")
-    listener.listen(64)
-    os.rename(path + ".tmp", path)  # the socket appears once it accepts
-    sel = selectors.DefaultSelector()
-    sel.register(listener, selectors.EVENT_READ)
-    children: dict[int, socket.socket] = {}
-    stopping = False
+    zygote = os.getpid()
+    state = {"serving": False, "stopping": False}
 
     def stop(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+        state["stopping"] = True
+        if not state["serving"]:  # still importing: leave now
+            raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stop)
+    parent_death_signal(signal.SIGTERM)
+    listener: socket.socket | None = None
+    children: dict[int, socket.socket] = {}
     try:
-        while not stopping and os.getppid() == parent:
+        if os.getppid() != parent:  # the build is over already
+            return
+        # Importing the debugger warns on stderr that Python's frozen modules may hide
+        # breakpoints; a kernel started the ordinary way prints that into its own captured
+        # output, unseen.
+        with contextlib.redirect_stderr(io.StringIO()):
+            for name in preload:
+                importlib.import_module(name)
+        if prelude:
+            with contextlib.suppress(Exception):  # the kernel does the work itself instead
+                exec(compile(prelude, "<prelude>", "exec"), {"__name__": "__prelude__"})
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, not for us
+        if os.getppid() != parent:  # the build is over already (killed while we imported)
+            return
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(path + ".tmp")
+        listener.listen(64)
+        os.rename(path + ".tmp", path)  # the socket appears once it accepts
+        sel = selectors.DefaultSelector()
+        sel.register(listener, selectors.EVENT_READ)
+        state["serving"] = True
+        while not state["stopping"] and os.getppid() == parent:
             for _key, _events in sel.select(timeout=0.02):
                 try:
                     conn, _addr = listener.accept()
@@ -174,13 +191,16 @@ def serve(
                     continue
                 pid = os.fork()
                 if pid == 0:
-                    _become_kernel(request, [listener, conn, *children.values()])
+                    _become_kernel(request, [listener, conn, *children.values()], zygote)
                 children[pid] = conn
                 with contextlib.suppress(OSError):
                     conn.sendall(f"{pid}\n".encode())
             _reap(children)
+    except SystemExit:
+        pass
     finally:
-        listener.close()
+        if listener is not None:
+            listener.close()
         for pid in list(children):  # the build is over: no kernel outlives it
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
+
+from .errors import InputError
 
 PROJECT_ROOT: Path = Path(__file__).resolve().parent.parent
 DATA_DIR: Path = PROJECT_ROOT / "data"
@@ -30,7 +33,27 @@ def resolve(path: str | Path | None, default: Path) -> Path:
     """
     if path is None or str(path) == "":
         return default
-    return Path(path).expanduser().resolve()
+    return resolve_given(path)
+
+
+def resolve_given(path: str | Path) -> Path:
+    """``path`` as a user gave it (``~`` expanded), made absolute with its links followed.
+
+    A symbolic link that leads back to itself (a loop) is an input error naming the path,
+    where ``Path.resolve`` raises ``RuntimeError`` (Python 3.11, 3.12) or ``OSError`` (3.13).
+    """
+    given = Path(path).expanduser()
+    try:
+        return given.resolve()
+    except (RuntimeError, OSError) as exc:
+        if isinstance(exc, OSError) and exc.errno != errno.ELOOP:
+            raise
+        raise InputError(
+            f"The path {str(path)!r} is a symbolic link that leads back to itself (a loop), "
+            "so it names no file or folder",
+            where=str(path),
+            fix="point the link at a real folder or file, or give that folder or file instead",
+        ) from None
 
 
 def display_path(path: Path) -> str:

@@ -31,6 +31,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import ExecutionError, InputError
+from .files import full_disk_reported, write_atomically
 
 #: Where Debian's ``chromium`` package installs the browser.
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -182,8 +183,6 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
             fix="install the project's packages (make setup)",
         ) from exc
 
-    pdf_path.parent.mkdir(parents=True, exist_ok=True)
-    partial = pdf_path.with_name(pdf_path.name + ".partial")
     try:
         if _loop_running():
             # Playwright's synchronous API refuses to run where an event loop is running (a
@@ -198,6 +197,5 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
             where=str(executable),
             fix="check that Chromium starts on this machine (chromium --headless --version)",
         ) from exc
-    partial.write_bytes(normalise_pdf(data))
-    partial.replace(pdf_path)
-    return pdf_path
+    with full_disk_reported(pdf_path.parent, "the PDF was not written"):
+        return write_atomically(pdf_path, normalise_pdf(data))

@@ -1,7 +1,8 @@
 """The published record of a quarter: the results it states, and when two records are the same.
 
-``outputs/QUARTER/`` is what was published: ``report.html``, ``notebooks/*.ipynb`` and
-``manifest.json``. This module holds what both the runner and the audit need to know about it:
+A record (``published/QUARTER/``, see ``archive.py``; a draft in ``outputs/QUARTER/`` has
+the same shape) is ``report.html``, ``notebooks/*.ipynb`` and ``manifest.json``. This module
+holds what both the runner and the audit need to know about it:
 
 * :func:`quarter_results`: the figures an auditor cares about (each indicator's value,
   reference, rating and direction of travel; each risk's scores, band and trend; the counts),
@@ -67,6 +68,8 @@ GIT_FIELDS: tuple[str, ...] = ("git_commit", "git_dirty")
 #: Provenance labels of those fields in the report (``assemble._LABELS``).
 _GIT_LABELS: tuple[str, ...] = ("Git commit", "Uncommitted changes to the code")
 GIT_PLACEHOLDER = "(git field not compared)"
+#: Manifest block written by ``scorecard publish`` (version, supersedes, reason).
+PUBLICATION = "publication"
 
 
 # --- results ----------------------------------------------------------------------------------
@@ -144,9 +147,11 @@ def record_files(folder: Path) -> list[str]:
 
 
 def normalise_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The manifest without its git fields and without ``outputs`` (whose report hash depends
-    on the git fields; the files themselves are compared instead)."""
+    """The manifest without its git fields, without ``outputs`` (whose report hash depends
+    on the git fields; the files themselves are compared instead) and without
+    ``publication`` (the act of publishing, not something a build makes: see archive.py)."""
     m = copy.deepcopy(dict(manifest))
+    m.pop(PUBLICATION, None)
     code = m.get("code")
     if isinstance(code, dict):
         for key in GIT_FIELDS:
@@ -207,14 +212,3 @@ def normalised_files(folder: Path, other: Path | None = None) -> dict[str, bytes
 def same_record(a: Path, b: Path) -> bool:
     """True when the two record folders publish the same thing (git fields aside)."""
     return normalised_files(a, b) == normalised_files(b, a)
-
-
-def next_previous_folder(final: Path) -> Path:
-    """``OUT/QUARTER.previous-N`` with N one more than any kept so far."""
-    final = Path(final)
-    taken = [
-        int(m[1])
-        for p in final.parent.glob(f"{final.name}.previous-*")
-        if (m := re.fullmatch(rf"{re.escape(final.name)}\.previous-(\d+)", p.name))
-    ]
-    return final.with_name(f"{final.name}.previous-{max(taken, default=0) + 1}")

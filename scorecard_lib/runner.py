@@ -10,12 +10,11 @@
 3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
 4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
-   (``assemble.build_report``) and ``manifest.json``, then publish: the old ``OUT/<quarter>``
-   is renamed aside, the staging folder renamed into its place, the old copy deleted. With
-   ``overwrite="refuse"`` or ``"keep"`` (``scorecard run`` and ``run --force``) a published
-   quarter is first compared with the new build (``record.same_record``): identical means
-   nothing is rewritten; different is refused, or with "keep" published with the old copy
-   kept as ``OUT/<quarter>.previous-N``.
+   (``assemble.build_report``) and ``manifest.json``, then write it out: the old
+   ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place, the old copy
+   deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is never refused;
+   published records live in the archive (``archive.py``), which ``publishing.py`` adds to
+   through this same function and nothing rewrites.
 
 A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
 
@@ -33,8 +32,9 @@ import contextlib
 import os
 import shlex
 import shutil
+import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,8 +44,16 @@ from filelock import Timeout as LockTimeout
 
 from . import assemble, loading, manifest, record
 from .cache import BuildCache
-from .errors import ExecutionError, InputError, LockedError, PublishedError
-from .executors import EventCallback, Executor, PapermillExecutor, SectionJob, SectionOutcome
+from .errors import ExecutionError, InputError, LockedError
+from .executors import (
+    DISK_FULL,
+    EventCallback,
+    Executor,
+    PapermillExecutor,
+    SectionJob,
+    SectionOutcome,
+)
+from .files import disk_full_error, full_disk_reported, is_disk_full
 from .normalise import normalise_notebook, write_notebook
 from .paths import (
     DATA_DIR,
@@ -64,6 +72,7 @@ NOTEBOOKS_SUBDIR = "notebooks"
 FAILED_DIR = ".failed"
 LOCK_TIMEOUT = 1.0  # seconds a second run of the same quarter waits before giving up
 SECTION_TIMEOUT = 600  # seconds one cell may run
+NOTHING_PUBLISHED = "nothing was published"
 
 
 @dataclass(frozen=True)
@@ -74,9 +83,7 @@ class RunResult:
     manifest: Path
     seconds: float
     sections: tuple[SectionOutcome, ...] = ()
-    up_to_date: bool = False  # nothing changed since the published build: nothing was run
-    unchanged: bool = False  # built, and identical to the published record: not rewritten
-    previous: Path | None = None  # where --force kept the version it replaced
+    up_to_date: bool = False  # nothing changed since the last build: nothing was run
 
 
 def human_path(path: Path) -> str:
@@ -84,7 +91,7 @@ def human_path(path: Path) -> str:
     path = Path(path).resolve()
     try:
         return path.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
         return str(path)
 
 
@@ -161,17 +168,13 @@ def run_quarter(
     sections: Sequence[str] | None = None,
     timeout: int | None = SECTION_TIMEOUT,
     cache: bool = False,
-    overwrite: str = "replace",
+    publication: Mapping[str, object] | None = None,
 ) -> RunResult:
-    """Build and publish the report of ``quarter`` into ``OUT/<quarter id>/``.
+    """Build the report of ``quarter`` into ``OUT/<quarter id>/``, replacing what was there
+    (a draft) atomically.
 
-    ``overwrite`` says what happens when the quarter is already published (has a report):
-    ``"replace"`` (the default for programs and tests that own their output folder) publishes
-    over it; ``"refuse"`` (``scorecard run``) leaves it untouched and raises
-    :class:`PublishedError` unless the new build is the same record (``record.same_record``:
-    identical, git fields aside), in which case nothing is rewritten and the result says
-    ``unchanged``; ``"keep"`` (``scorecard run --force``) is "refuse" except that a different
-    build is published and the replaced version kept as ``OUT/<quarter>.previous-N``.
+    ``publication``: the manifest's ``publication`` block (``publishing.publish_quarter``);
+    it is written into the manifest only, so the report and notebooks are the draft's bytes.
 
     ``command`` is recorded in the manifest and report; by default the canonical
     ``scorecard run QUARTER [--data DIR]``. ``notebooks_dir`` and ``sections`` default to the
@@ -184,8 +187,6 @@ def run_quarter(
     out = resolve(out_dir, OUTPUTS_DIR).resolve()
     nb_dir = resolve(notebooks_dir, NOTEBOOKS_DIR).resolve()
     names = tuple(sections) if sections is not None else SECTIONS
-    if overwrite not in ("replace", "refuse", "keep"):
-        raise ValueError(f"overwrite must be 'replace', 'refuse' or 'keep', not {overwrite!r}")
 
     q = loading.check_quarter(quarter, data)
     # The build cache (cache.py): with cache=True a section is executed only when something it
@@ -225,7 +226,7 @@ def run_quarter(
         )
     _check_notebook_parameters(nb_dir, names, parameters)
 
-    out.mkdir(parents=True, exist_ok=True)
+    _check_out_folder(out)
     lock = _lock(out, q)
     try:
         lock.acquire()
@@ -237,28 +238,29 @@ def run_quarter(
             "run ends, even if it crashed)",
         ) from None
     try:
-        result = _run_locked(
-            q,
-            data=data,
-            out=out,
-            nb_dir=nb_dir,
-            names=names,
-            params=params,
-            inputs=inputs,
-            parameters=parameters,
-            command=command,
-            jobs=jobs,
-            executor=(
-                build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
-                if build_cache is not None
-                else executor or PapermillExecutor()
-            ),
-            on_event=on_event,
-            timeout=timeout,
-            started=started,
-            results=results,
-            overwrite=overwrite,
-        )
+        with full_disk_reported(out, NOTHING_PUBLISHED):
+            result = _run_locked(
+                q,
+                data=data,
+                out=out,
+                nb_dir=nb_dir,
+                names=names,
+                params=params,
+                inputs=inputs,
+                parameters=parameters,
+                command=command,
+                jobs=jobs,
+                executor=(
+                    build_cache.wrap(executor or PapermillExecutor(), parameters, inputs)
+                    if build_cache is not None
+                    else executor or PapermillExecutor()
+                ),
+                on_event=on_event,
+                timeout=timeout,
+                started=started,
+                results=results,
+                publication=publication,
+            )
         if build_cache is not None:
             build_cache.record(result.out_folder)
         return result
@@ -283,7 +285,7 @@ def _run_locked(
     timeout: int | None,
     started: float,
     results: dict[str, object] | None = None,
-    overwrite: str = "replace",
+    publication: Mapping[str, object] | None = None,
 ) -> RunResult:
     final = out / q.id
     staging = out / f".staging-{q.id}-{os.getpid()}"
@@ -308,6 +310,8 @@ def _run_locked(
             section_jobs, max_workers=jobs or os.cpu_count() or 1, on_event=on_event
         )
         failures = [o for o in outcomes if not o.ok]
+        if any(o.ename == DISK_FULL for o in failures):
+            raise disk_full_error(out, outcome=NOTHING_PUBLISHED)
         if failures:
             _keep_failed(failures, failed_dir)
             raise SectionsFailed(q, failures, len(section_jobs), failed_dir, final)
@@ -344,32 +348,10 @@ def _run_locked(
         with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(html)
         full = {**base, "outputs": manifest.output_entries(staging)}
+        if publication is not None:
+            full["publication"] = dict(publication)
         manifest.write_manifest(full, staging / MANIFEST_NAME)
-
-        # A published quarter is never silently overwritten (record.py, docs/aqa/audit.md).
-        previous = None
-        if overwrite != "replace" and (final / REPORT_NAME).is_file():
-            if record.same_record(final, staging):
-                return RunResult(
-                    quarter_id=q.id,
-                    out_folder=final,
-                    report=final / REPORT_NAME,
-                    manifest=final / MANIFEST_NAME,
-                    seconds=time.perf_counter() - started,
-                    sections=tuple(outcomes),
-                    unchanged=True,
-                )
-            previous = record.next_previous_folder(final)
-            if overwrite != "keep":
-                raise PublishedError(
-                    f"{q.prose} ({q.id}) is already published and this build differs from "
-                    "it, so the published report was not overwritten",
-                    where=human_path(final),
-                    fix=f"see what differs with 'scorecard audit {q.id}'; to publish this "
-                    "build anyway run again with --force (the published version is then kept "
-                    f"as {human_path(previous)})",
-                )
-        _publish(staging, final, keep=previous)
+        _publish(staging, final)
         shutil.rmtree(failed_dir, ignore_errors=True)
         _remove_if_empty(out / FAILED_DIR)
     finally:
@@ -382,7 +364,6 @@ def _run_locked(
         manifest=final / MANIFEST_NAME,
         seconds=time.perf_counter() - started,
         sections=tuple(outcomes),
-        previous=previous,
     )
 
 
@@ -391,10 +372,46 @@ def _keep_failed(failures: Sequence[SectionOutcome], failed_dir: Path) -> None:
     shutil.rmtree(failed_dir, ignore_errors=True)
     failed_dir.mkdir(parents=True, exist_ok=True)
     for f in failures:
-        if f.output_written and f.output.is_file():
+        if f.output_written and _readable_notebook(f.output):
             shutil.move(str(f.output), str(failed_dir / f.output.name))
     _remove_if_empty(failed_dir)
     _remove_if_empty(failed_dir.parent)
+
+
+def _readable_notebook(path: Path) -> bool:
+    """Whether ``path`` is a whole notebook: one cut short (a write that failed half way)
+    is not kept for anyone to open."""
+    try:
+        nbformat.read(str(path), as_version=4)
+    except Exception:
+        return False
+    return True
+
+
+def _check_out_folder(out: Path) -> None:
+    """Make ``out`` if missing and check a file can be created in it, so that a folder that
+    cannot be written is reported as such (and not, through the lock, as another run)."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".scorecard-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full_error(out, exc, "nothing was run or published") from None
+        reason = exc.strerror or type(exc).__name__
+        if isinstance(exc, FileExistsError | NotADirectoryError) or (
+            out.exists() and not out.is_dir()
+        ):
+            reason = "it is not a folder"
+        elif isinstance(exc, FileNotFoundError) and out.is_dir():
+            reason = "it is not a normal folder: it does not take new files"
+        raise InputError(
+            f"The output folder {human_path(out)} cannot be written ({reason}), so nothing was run",
+            where=human_path(out),
+            fix="give --out a folder you may create files in, or leave --out off to use the "
+            "project's outputs/",
+        ) from None
 
 
 def _remove_if_empty(folder: Path) -> None:
@@ -441,9 +458,8 @@ def _recover_killed_run(out: Path, final: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _publish(staging: Path, final: Path, keep: Path | None = None) -> None:
-    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new.
-    ``keep``: where the replaced version is kept (``OUT/QUARTER.previous-N``); else deleted."""
+def _publish(staging: Path, final: Path) -> None:
+    """Replace ``final`` by ``staging`` with two renames; readers see the old or the new."""
     aside = final.with_name(f".previous-{final.name}-{os.getpid()}")
     shutil.rmtree(aside, ignore_errors=True)
     had_old = final.exists()
@@ -455,16 +471,48 @@ def _publish(staging: Path, final: Path, keep: Path | None = None) -> None:
         if had_old and not final.exists():
             aside.rename(final)
         raise
-    if had_old and keep is not None:
-        aside.rename(keep)
-    elif had_old:
+    if had_old:
         shutil.rmtree(aside, ignore_errors=True)
 
 
 def list_quarters(
     data_dir: Path | None = None, out_dir: Path | None = None
 ) -> list[tuple[str, bool]]:
-    """Every quarter with data, oldest first, and whether its report has been published."""
+    """Every quarter with data, oldest first, and whether it has a draft in ``out_dir``."""
     data = resolve(data_dir, DATA_DIR)
     out = resolve(out_dir, OUTPUTS_DIR)
     return [(q.id, (out / q.id / REPORT_NAME).is_file()) for q in loading.available_quarters(data)]
+
+
+@dataclass(frozen=True)
+class QuarterState:
+    """A quarter with data: whether it has a draft, and its records in the archive."""
+
+    quarter: Quarter
+    draft: bool
+    records: tuple[str, ...] = ()  # folder names in the archive, oldest version first
+
+    def published_text(self) -> str:
+        if not self.records:
+            return "no"
+        earlier = len(self.records) - 1
+        more = f" (supersedes {earlier} earlier)" if earlier else ""
+        return f"{self.records[-1]}{more}"
+
+
+def quarter_states(
+    data_dir: Path | None = None, out_dir: Path | None = None, archive_dir: Path | None = None
+) -> list[QuarterState]:
+    """Every quarter with data, or with a published record, oldest first."""
+    from .archive import published_records
+
+    data = resolve(data_dir, DATA_DIR)
+    out = resolve(out_dir, OUTPUTS_DIR)
+    records: dict[Quarter, list[str]] = {}
+    for r in published_records(archive_dir):
+        records.setdefault(r.quarter, []).append(r.name)
+    quarters = sorted(set(loading.available_quarters(data)) | set(records))
+    return [
+        QuarterState(q, (out / q.id / REPORT_NAME).is_file(), tuple(records.get(q, ())))
+        for q in quarters
+    ]

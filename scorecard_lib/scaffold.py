@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import shutil
 import tempfile
 import textwrap
@@ -37,6 +36,7 @@ import yaml
 
 from . import schemas
 from .errors import InputError, QuarterError
+from .files import make_staging_folder, write_atomically
 from .loading import (
     Inputs,
     available_quarters,
@@ -368,10 +368,15 @@ def write_files_atomically(
     """
     parent = folder.parent
     parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.incoming-", dir=parent))
+    staging = make_staging_folder(parent, f".{folder.name}.incoming-")
     try:
         for name, text in files.items():
-            (staging / name).write_bytes(text.encode("utf-8"))
+            try:
+                (staging / name).write_bytes(text.encode("utf-8"))
+            except OSError as exc:
+                if not exc.filename:
+                    exc.filename = str(folder / name)  # a failed write() names no file
+                raise
         old: Path | None = None
         if folder.exists():
             old = keep_old_as or Path(
@@ -390,16 +395,8 @@ def write_files_atomically(
 
 
 def write_text_atomically(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    """Write ``text`` as UTF-8 to ``path`` atomically (see ``files.write_atomically``)."""
+    return write_atomically(path, text.encode("utf-8"))
 
 
 # --- new-quarter ------------------------------------------------------------------------------

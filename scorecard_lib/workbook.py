@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
 import shutil
 import tempfile
@@ -50,9 +49,10 @@ from .errors import (
     QuarterError,
     ValidationError,
 )
+from .files import write_atomically
 from .formatting import format_number
 from .loading import Inputs, available_quarters, load_inputs, shown
-from .paths import OUTPUTS_DIR, resolve
+from .paths import resolve, resolve_given
 from .quarters import Quarter, parse_quarter
 from .scaffold import (
     BREAKDOWN_COLUMNS,
@@ -637,6 +637,7 @@ def write_template(
     returned workbook may be lost). The same inputs give a byte-identical file.
     """
     output = Path(output)
+    resolve_given(output)  # a symbolic-link loop on the way is an input error
     if output.suffix.lower() != ".xlsx":
         raise InputError(
             f"The workbook name '{output.name}' does not end in .xlsx",
@@ -669,16 +670,7 @@ def write_template(
     buf = io.BytesIO()
     wb.save(buf)
     data = _deterministic_zip(buf.getvalue(), st.quarter.period_end)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return output
+    return write_atomically(output, data)
 
 
 # =============================================================================================
@@ -1355,10 +1347,12 @@ def import_workbook(
     (ValidationError lists each problem with its sheet, cell and value) and leaves the data
     untouched. Changes of a figure by more than ``swing_percent`` per cent since its last
     value are refused unless ``confirm_swings``. A quarter whose report (or a later
-    quarter's report) is published in ``out_dir`` is only overwritten with ``force``, and
-    then the old data folder is kept as ``data/QUARTER.previous-N``.
+    quarter's report) is published in the archive ``out_dir`` (default ``published/``) is
+    only overwritten with ``force``, and then the old data folder is kept as
+    ``data/QUARTER.previous-N``.
     """
     path = Path(path)
+    resolve_given(path)  # a symbolic-link loop on the way is an input error
     name = path.name
     if not isinstance(swing_percent, Real) or not swing_percent >= 0:
         raise InputError(
@@ -1369,7 +1363,9 @@ def import_workbook(
     meta = _meta(values_wb, name)
     q = _workbook_quarter(meta, name, quarter)
     st = start(q, data_dir, params_dir)
-    outputs = resolve(out_dir, OUTPUTS_DIR)
+    from .archive import ARCHIVE_DIR
+
+    outputs = resolve(out_dir, ARCHIVE_DIR)
     published = _published(q, outputs)
     if published and not force:
         listed = ", ".join(human(p) for p in published)

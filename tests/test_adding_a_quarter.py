@@ -1,5 +1,6 @@
 """The README's "Adding a quarter" walk-through, run as a new user would type it: new-quarter,
-template, fill the workbook, import, run; the report shows the filled values and ratings."""
+template, fill the workbook, import, run (a draft); the report shows the filled values and
+ratings. (Publishing needs committed code; tests/test_audit.py publishes in a git copy.)"""
 
 from __future__ import annotations
 
@@ -35,8 +36,8 @@ def test_add_2017_18_q2_and_build_its_report(tmp_path: Path) -> None:
     workbook = tmp_path / "returns-2017-18-Q2.xlsx"
     _cli("template", "2017-18-Q2", "-o", workbook, "--data", data)
     fill(workbook, {"CF01": 70.0})
-    done = _cli("import", workbook, "--quarter", "2017-18-Q2", "--data", data, "--out", out,
-                "--confirm-swings")
+    done = _cli("import", workbook, "--quarter", "2017-18-Q2", "--data", data,
+                "--archive", tmp_path / "published", "--confirm-swings")
     assert "CF01" in done.stdout
     done = _cli("run", "2017-18-Q2", "--data", data, "--out", out)
     report = (out / "2017-18-Q2" / "report.html").read_text(encoding="utf-8")

@@ -1,13 +1,14 @@
-"""The published record and ``scorecard audit``.
+"""Drafts, publishing, the archive of published records and ``scorecard audit``.
 
 Fast tests cover the pieces (results in the manifest, comparing records with the git fields
-normalised, the refusal to overwrite a published quarter, the words the audit uses). The
-end-to-end tests (marked e2e) build real quarters from a *copy* of the data in a temporary
-folder and audit them the way an auditor does: untouched (exit 0), one value changed in a
-past quarter (exit 1, naming the file, the indicator and both values), and one line of library
-code changed in a git checkout of a copy of the project (exit 1, "the code differs"; with
-``--with-recorded-code`` the recorded commit reproduces the record, so the code change is the
-cause). Nothing here writes to the project's data/ or outputs/.
+normalised, drafts replaced, publishing refused or superseding beside the old record, the
+words the audit uses). The end-to-end tests (marked e2e) build real quarters from a *copy* of
+the data in a temporary folder and audit them the way an auditor does: untouched (exit 0), one
+value changed in a past quarter (exit 1, naming the file, the indicator and both values); and,
+in a git checkout of a copy of the project, a published quarter whose library code then
+changes: the default audit (the recorded commit's code) still reproduces it, the current-code
+audit names the changed figures, an edited report is named. Nothing here writes to the
+project's data/, outputs/ or published/.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from typing import Any
 import nbformat
 import pytest
 
-from scorecard_lib import assemble, audit, cli, loading, manifest, record, runner
-from scorecard_lib.errors import PublishedError
+from scorecard_lib import archive as archive_mod
+from scorecard_lib import assemble, audit, cli, loading, manifest, publishing, record, runner
+from scorecard_lib.archive import ARCHIVE_DIR
+from scorecard_lib.errors import InputError, PublishedError
 from scorecard_lib.executors import SectionJob, SectionOutcome
-from scorecard_lib.paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT
+from scorecard_lib.paths import DATA_DIR, PROJECT_ROOT
 from scorecard_lib.quarters import Quarter, parse_quarter
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
@@ -97,15 +100,7 @@ def test_records_differing_only_in_git_fields_are_the_same(tmp_path: Path) -> No
     assert not record.same_record(a, c)  # the code itself is still compared
 
 
-def test_next_previous_folder(tmp_path: Path) -> None:
-    final = tmp_path / Q
-    assert record.next_previous_folder(final).name == f"{Q}.previous-1"
-    (tmp_path / f"{Q}.previous-1").mkdir()
-    (tmp_path / f"{Q}.previous-7").mkdir()
-    assert record.next_previous_folder(final).name == f"{Q}.previous-8"
-
-
-# --- never silently overwriting a published quarter -------------------------------------------
+# --- drafts are replaced; publishing adds to the archive ---------------------------------------
 
 
 class _Marked:
@@ -134,7 +129,7 @@ class _Marked:
 @pytest.fixture
 def fake_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(loading, "check_quarter", lambda q, d=None: parse_quarter(q))
-    monkeypatch.setattr(loading, "load_params", lambda q, d=None: {"title": "T"})
+    monkeypatch.setattr(loading, "load_params", lambda q, d=None: {"title": "T", "council": "C"})
     monkeypatch.setattr(loading, "load_inputs", lambda q, d=None: None)
     monkeypatch.setattr(loading, "input_files", lambda q, d=None: [FIXTURES / "alpha.ipynb"])
 
@@ -149,15 +144,9 @@ def fake_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(assemble, "build_report", build_report)
 
 
-def _run(out: Path, marker: str, overwrite: str = "refuse") -> runner.RunResult:
-    """As ``scorecard run`` (overwrite="refuse") or ``scorecard run --force`` ("keep")."""
+def _run(out: Path, marker: str) -> runner.RunResult:
     return runner.run_quarter(
-        Q,
-        out_dir=out,
-        executor=_Marked(marker),
-        notebooks_dir=FIXTURES,
-        sections=["alpha"],
-        overwrite=overwrite,
+        Q, out_dir=out, executor=_Marked(marker), notebooks_dir=FIXTURES, sections=["alpha"]
     )
 
 
@@ -167,80 +156,120 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
-def test_a_published_quarter_is_never_silently_overwritten(
+def test_a_draft_is_replaced_on_every_run_and_nothing_is_kept_aside(
     tmp_path: Path, fake_loading: None
 ) -> None:
-    first = _run(tmp_path, "one")
-    assert not first.unchanged and first.previous is None
-    published = _files(tmp_path / Q)
-
-    # the same build again: identical, so nothing is rewritten and nothing is kept aside
-    again = _run(tmp_path, "one")
-    assert again.unchanged and _files(tmp_path / Q) == published
-    assert not list(tmp_path.glob(f"{Q}.previous-*"))
-
-    # a different build is refused (exit 2) and the published quarter is untouched
-    with pytest.raises(PublishedError) as info:
-        _run(tmp_path, "two")
-    assert info.value.exit_code == 2
-    message = info.value.message()
-    assert "already published" in message and f"scorecard audit {Q}" in message
-    assert "--force" in message and f"{Q}.previous-1" in message
-    assert _files(tmp_path / Q) == published
+    _run(tmp_path, "one")
+    _run(tmp_path, "two")
+    assert b"two" in (tmp_path / Q / "notebooks" / "alpha.ipynb").read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [Q]
 
-    # --force publishes it and keeps the previous version beside it
-    forced = _run(tmp_path, "two", "keep")
-    assert forced.previous == tmp_path / f"{Q}.previous-1"
-    assert _files(forced.previous) == published
-    assert b"two" in (tmp_path / Q / "notebooks" / "alpha.ipynb").read_bytes()
-    forced = _run(tmp_path, "three", "keep")
-    assert forced.previous == tmp_path / f"{Q}.previous-2"
-    # kept versions are not published quarters
-    assert [q.id for q in audit.published_quarters(tmp_path)] == [Q]
+
+@pytest.fixture
+def fake_publish(monkeypatch: pytest.MonkeyPatch, fake_loading: None) -> list[str]:
+    """publish_quarter builds with the fake executor; each build says the next marker."""
+    markers = ["first", "second", "third"]
+    real = runner.run_quarter
+
+    def run_quarter(q: Any, **kw: Any) -> runner.RunResult:
+        kw.pop("data_dir", None)
+        return real(q, **kw, executor=_Marked(markers.pop(0)), notebooks_dir=FIXTURES,
+                    sections=["alpha"])  # fmt: skip
+
+    monkeypatch.setattr(runner, "run_quarter", run_quarter)
+    return markers
 
 
-def test_a_rebuild_at_another_commit_with_the_same_code_is_not_an_overwrite(
-    tmp_path: Path, fake_loading: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real = manifest.code_version
-    monkeypatch.setattr(manifest, "code_version", lambda: {**real(), "git_commit": "1" * 40})
-    _run(tmp_path, "one")
-    published = _files(tmp_path / Q)
-    monkeypatch.setattr(
-        manifest, "code_version", lambda: {**real(), "git_commit": "2" * 40, "git_dirty": True}
+def _publish(archive: Path, reason: str | None = None) -> publishing.Published:
+    return publishing.publish_quarter(
+        Q, archive_dir=archive, supersede_reason=reason, require_committed_code=False
     )
-    again = _run(tmp_path, "one")
-    assert again.unchanged and _files(tmp_path / Q) == published
 
 
-def test_cli_run_force_and_the_unchanged_message(
+def test_publish_refuses_a_published_quarter_and_supersedes_beside_it(
+    tmp_path: Path, fake_publish: list[str]
+) -> None:
+    archive = tmp_path / "published"
+    first = _publish(archive)
+    assert first.folder == archive / Q and first.superseded is None
+    assert json.loads((archive / Q / "manifest.json").read_text("utf-8"))["publication"] == {
+        "version": 1
+    }
+    before = _files(archive / Q)
+
+    with pytest.raises(PublishedError) as info:
+        _publish(archive)
+    message = info.value.message()
+    assert info.value.exit_code == 2
+    assert f"already published as {archive / Q}" in message or "already published as" in message
+    assert f"scorecard publish {Q} --supersede --reason" in message
+    for empty in ("", "   "):
+        with pytest.raises(InputError, match="needs a reason"):
+            _publish(archive, empty)
+    assert sorted(p.name for p in archive.iterdir() if not p.name.startswith(".")) == [Q]
+
+    second = _publish(archive, "Corrected the CF01 figure")
+    assert second.folder == archive / f"{Q}.v2" and second.superseded is not None
+    assert _files(archive / Q) == before  # the old record is kept exactly as it was
+    m = json.loads((archive / f"{Q}.v2" / "manifest.json").read_text("utf-8"))
+    assert m["publication"] == {
+        "version": 2,
+        "supersedes": Q,
+        "reason": "Corrected the CF01 figure",
+    }
+    assert b"second" in (archive / f"{Q}.v2" / "notebooks" / "alpha.ipynb").read_bytes()
+    records = archive_mod.published_records(archive)
+    assert [(r.name, r.version, r.superseded_by) for r in records] == [
+        (Q, 1, f"{Q}.v2"),
+        (f"{Q}.v2", 2, None),
+    ]
+    current = archive_mod.current_record(Q, archive)
+    assert current is not None and current.reason == "Corrected the CF01 figure"
+    assert [q.id for q in audit.published_quarters(archive)] == [Q]
+    assert not [p for p in archive.iterdir() if p.name.startswith(".staging")]
+
+
+def test_publish_refuses_uncommitted_code_and_failed_checks(
+    tmp_path: Path, fake_publish: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    archive = tmp_path / "published"
+    real = manifest.code_version
+    monkeypatch.setattr(manifest, "code_version", lambda: {**real(), "git_dirty": True})
+    with pytest.raises(PublishedError, match="uncommitted changes"):
+        publishing.publish_quarter(Q, archive_dir=archive)
+    monkeypatch.setattr(loading, "load_params", lambda q, d=None: {"title": " "})
+    with pytest.raises(publishing.NotFitToPublish) as info:
+        _publish(archive)
+    message = info.value.message()
+    assert info.value.exit_code == 2
+    assert f"params/{Q}.yaml has no title" in message
+    assert f"params/{Q}.yaml has no council" in message
+    assert not archive.exists() or not any(archive.glob("2*"))  # nothing published
+
+
+def test_cli_publish_and_run_messages(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen: dict[str, Any] = {}
-    folder = tmp_path / Q
 
-    def fake(quarter: str, **kw: Any) -> runner.RunResult:
+    def fake(quarter: Any, **kw: Any) -> publishing.Published:
         seen.update(kw)
-        return runner.RunResult(
-            quarter_id=Q,
-            out_folder=folder,
-            report=folder / "report.html",
-            manifest=folder / "manifest.json",
-            seconds=1.0,
-            unchanged=kw["overwrite"] == "refuse",
-            previous=tmp_path / f"{Q}.previous-1" if kw["overwrite"] == "keep" else None,
-        )
+        rec = archive_mod.PublishedRecord(parse_quarter(Q), tmp_path / f"{Q}.v2", 2, Q, "why")
+        old = archive_mod.PublishedRecord(parse_quarter(Q), tmp_path / Q, 1)
+        return publishing.Published(rec, old, 1.0)
 
-    monkeypatch.setattr(runner, "run_quarter", fake)
+    monkeypatch.setattr(publishing, "publish_quarter", fake)
     monkeypatch.chdir(tmp_path)
-    assert cli.main(["run", Q, "--no-cache"]) == 0
+    assert cli.main(["publish", Q, "--supersede"]) == 2
+    assert "--supersede needs --reason" in capsys.readouterr().err
+    assert cli.main(["publish", Q, "--reason", "x"]) == 2
+    assert cli.main(["publish", Q, "--supersede", "--reason", "why", "--archive", "arch"]) == 0
     out = capsys.readouterr().out
-    assert seen["overwrite"] == "refuse"
-    assert f"Identical to the published report; nothing changed: {Q}/report.html" in out
-    assert cli.main(["run", Q, "--no-cache", "--force"]) == 0
-    out = capsys.readouterr().out
-    assert seen["overwrite"] == "keep" and f"kept in {Q}.previous-1" in out
+    assert seen["supersede_reason"] == "why" and seen["archive_dir"] == Path("arch")
+    assert f"Published Quarter Four 2016/17 as {Q}.v2 (version 2)" in out
+    assert f"It supersedes {Q}, which is kept as it was." in out
+    assert f"git add {Q}.v2" in out
+    assert cli.main(["run", Q, "--force"]) == 2  # --force is gone: drafts are never refused
 
 
 # --- the audit's words ------------------------------------------------------------------------
@@ -385,34 +414,46 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
 
 
 def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    out = tmp_path / "out"
-    assert cli.main(["audit", Q, "--out", str(out)]) == 2
+    out = tmp_path / "published"
+    assert cli.main(["audit", Q, "--archive", str(out)]) == 2
     assert "has no published record to audit" in capsys.readouterr().err
     (out / Q).mkdir(parents=True)
     (out / Q / "manifest.json").write_text("{not json", encoding="utf-8")
-    assert cli.main(["audit", Q, "--out", str(out)]) == 2
+    assert cli.main(["audit", Q, "--archive", str(out)]) == 2
     assert "cannot be read" in capsys.readouterr().err
     (out / Q / "manifest.json").write_text('{"quarter": "2016-17-Q3"}', encoding="utf-8")
-    assert cli.main(["audit", Q, "--out", str(out)]) == 2
+    assert cli.main(["audit", Q, "--archive", str(out)]) == 2
     assert "not a scorecard manifest" in capsys.readouterr().err
-    assert cli.main(["audit", "Q9 2016", "--out", str(out)]) == 2
-    assert cli.main(["audit", "--out", str(out)]) == 2  # neither QUARTER nor --all
-    assert cli.main(["audit", "--all", "--out", str(tmp_path / "empty")]) == 2
+    assert cli.main(["audit", "Q9 2016", "--archive", str(out)]) == 2
+    assert cli.main(["audit", "--archive", str(out)]) == 2  # neither QUARTER nor --all
+    assert cli.main(["audit", "--all", "--archive", str(tmp_path / "empty")]) == 2
     assert "no published quarter" in capsys.readouterr().err
+    assert cli.main(["audit", str(tmp_path / "nothing-here")]) == 2
+    assert "is not a published record" in capsys.readouterr().err
 
 
-def test_audit_all_runs_quarters_in_parallel_and_combines_exit_codes(tmp_path: Path) -> None:
-    for qid in ("2016-17-Q3", Q, "2017-18-Q1"):
-        (tmp_path / qid).mkdir()
-        (tmp_path / qid / "manifest.json").write_text("{}", encoding="utf-8")
-    (tmp_path / f"{Q}.previous-1").mkdir()
-    (tmp_path / f"{Q}.previous-1" / "manifest.json").write_text("{}", encoding="utf-8")
-    import threading
+def test_a_recorded_commit_missing_from_the_repository_is_said_not_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = tmp_path / "published"
+    shutil.copytree(ARCHIVE_DIR / Q3, archive / Q3)
+    m = json.loads((archive / Q3 / "manifest.json").read_text("utf-8"))
+    m["code"]["git_commit"] = "0123456789abcdef" * 2 + "01234567"
+    manifest.write_manifest(m, archive / Q3 / "manifest.json")
+    assert cli.main(["audit", Q3, "--archive", str(archive)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be audited with the code that made it" in err
+    assert "0123456789abcdef0123456789abcdef01234567 is not in this repository" in err
 
-    together = threading.Barrier(3, timeout=20)  # breaks unless all three run at once
+
+def test_audit_all_audits_the_standing_records_and_combines_exit_codes(tmp_path: Path) -> None:
+    for name in ("2016-17-Q3", Q, f"{Q}.v2", "2017-18-Q1", "notes"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "manifest.json").write_text("{}", encoding="utf-8")
+    seen: list[tuple[str, str]] = []
 
     def fake(q: Quarter, **kw: Any) -> audit.AuditResult:
-        together.wait()
+        seen.append((q.id, kw["code"]))
         result = audit.AuditResult(quarter_id=q.id, folder=tmp_path / q.id)
         if q.id == Q:
             result.findings.append(audit.Finding("outputs", "x differs"))
@@ -420,45 +461,42 @@ def test_audit_all_runs_quarters_in_parallel_and_combines_exit_codes(tmp_path: P
             raise PublishedError("broken manifest")
         return result
 
-    results = audit.audit_all(out_dir=tmp_path, parallel=3, audit=fake)
-    assert [r.quarter_id for r in results] == ["2016-17-Q3", Q, "2017-18-Q1"]
+    results = audit.audit_all(archive_dir=tmp_path, parallel=1, audit=fake)
+    assert seen == [("2016-17-Q3", "recorded"), (Q, "recorded"), ("2017-18-Q1", "recorded")]
     assert [r.exit_code for r in results] == [0, 1, 2]
+    assert results[2].folder == tmp_path / "2017-18-Q1"
     assert "broken manifest" in results[2].text()
     assert audit.exit_code(results) == 2 and audit.exit_code(results[:2]) == 1
     assert audit.exit_code(results[:1]) == 0
+    assert [r.name for r in archive_mod.current_records(tmp_path)] == [Q3, f"{Q}.v2", "2017-18-Q1"]
 
 
-# --- the committed published records ----------------------------------------------------------
-
-
-def _committed_records() -> list[Path]:
-    return [OUTPUTS_DIR / q.id for q in audit.published_quarters(OUTPUTS_DIR)]
-
-
-def test_committed_records_match_their_manifests() -> None:
-    """Nobody edited a published file by hand: each matches the sha256 its manifest records."""
-    for folder in _committed_records():
-        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        assert [f.text for f in audit.check_published_files(folder, m)] == []
-        assert m["results"] and m["results"]["indicators"], f"{folder.name}: no results"
-
-
-def test_committed_records_were_built_by_the_committed_code() -> None:
-    """After any change to the library, templates or notebooks the records must be rebuilt
-    (``make records``), or a fresh clone's ``scorecard audit --all`` reports a code
-    difference. Skipped while the code has uncommitted changes: records are rebuilt from
-    committed code."""
-    code = manifest.code_version()
-    if code["git_dirty"] is not False:
-        pytest.skip("the code has uncommitted changes; rebuild records after committing")
-    stale = []
-    for folder in _committed_records():
-        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-        if m["code"]["source_sha256"] != code["source_sha256"]:
-            stale.append(folder.name)
-        if m["environment"] != manifest.environment():
-            stale.append(f"{folder.name} (environment)")
-    assert not stale, f"rebuild the published records with 'make records': {stale}"
+def test_result_changes_and_the_make_test_message() -> None:
+    old = {
+        "indicators": {"CF01": {"name": "Looked after", "rating": "Green", "value": 60.6}},
+        "risks": {},
+        "counts": {"ratings": {"Green": 1, "Amber": 0}},
+    }
+    new = {
+        "indicators": {"CF01": {"name": "Looked after", "rating": "Amber", "value": 60.6}},
+        "risks": {},
+        "counts": {"ratings": {"Green": 0, "Amber": 1}},
+    }
+    changes = audit.result_changes(Q, old, new)
+    assert [c.text() for c in changes] == [
+        f"{Q} indicator CF01 rating: Green published, Amber with the current code",
+        f"{Q} count of ratings Amber: 0 published, 1 with the current code",
+        f"{Q} count of ratings Green: 1 published, 0 with the current code",
+    ]
+    result = audit.AuditResult(quarter_id=Q, folder=Path(Q), result_changes=changes)
+    unexpected = audit.unexpected_result_changes([result], [changes[1].as_dict()])
+    assert unexpected == [changes[0], changes[2]]
+    message = audit.impact_message(unexpected, "tests/expected_result_changes.json")
+    assert "indicator CF01 rating: Green published, Amber with the current code" in message
+    assert "docs/aqa/assumptions.md" in message and "expected_result_changes.json" in message
+    entry = json.loads(message.splitlines()[-1])  # an entry to paste into the expected list
+    assert audit.unexpected_result_changes([result], [entry]) == changes[:2]
+    assert audit.result_changes(Q, None, new) == []  # records from before results
 
 
 # --- end to end: the tamper cases an auditor tries by hand ------------------------------------
@@ -466,12 +504,14 @@ def test_committed_records_were_built_by_the_committed_code() -> None:
 
 @pytest.mark.e2e
 def test_audit_of_an_untouched_quarter_then_of_a_changed_value(tmp_path: Path) -> None:
+    """With the current code (no git worktree needed): a record built into a temporary archive
+    is reproduced; then one value of its data changes and the audit names it."""
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
-    out = tmp_path / "outputs"
+    out = tmp_path / "published"
     runner.run_quarter(Q3, data_dir=data, out_dir=out, jobs=2)
 
-    untouched = audit.audit_quarter(Q3, out_dir=out, jobs=2)
+    untouched = audit.audit_quarter(Q3, archive_dir=out, jobs=2, code=audit.CURRENT)
     assert untouched.exit_code == 0, untouched.text()
     assert "Verdict: IDENTICAL" in untouched.text()
 
@@ -479,7 +519,7 @@ def test_audit_of_an_untouched_quarter_then_of_a_changed_value(tmp_path: Path) -
     text = values.read_text(encoding="utf-8")
     assert text.count("\nCF01,60.6,") == 1
     values.write_text(text.replace("\nCF01,60.6,", "\nCF01,70.0,"), encoding="utf-8")
-    changed = audit.audit_quarter(Q3, out_dir=out, jobs=2)
+    changed = audit.audit_quarter(Q3, archive_dir=out, jobs=2, code=audit.CURRENT)
     report = changed.text()
     assert changed.exit_code == 1
     assert "changed: DATA/2016-17-Q3/values.csv" in report  # the file
@@ -491,7 +531,8 @@ def test_audit_of_an_untouched_quarter_then_of_a_changed_value(tmp_path: Path) -
     assert "the data changed (1 input file)" in report and "the code changed" not in report
 
     # the CLI says the same, with exit status 1
-    assert cli.main(["audit", Q3, "--out", str(out), "--jobs", "2"]) == 1
+    args = ["audit", Q3, "--archive", str(out), "--jobs", "2", "--with-current-code"]
+    assert cli.main(args) == 1
 
 
 def _project_copy(root: Path) -> Path:
@@ -523,15 +564,24 @@ def _scorecard(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.e2e
-def test_a_changed_line_of_library_code_is_named_and_the_recorded_code_reproduces(
+@pytest.mark.slow
+def test_publish_then_audit_with_the_recorded_code_and_with_the_current_code(
     tmp_path: Path,
 ) -> None:
+    """In a git checkout of a copy of the project: publish a quarter; change one line of
+    library code that alters figures; the default audit (the recorded commit's code, in a git
+    worktree) still reproduces the record exactly, the current-code audit names the changed
+    figures and ratings; an edited archived report is named by either."""
     root = _project_copy(tmp_path / "project")
-    built = _scorecard(root, "run", Q3, "--jobs", "2", "--no-cache")
-    assert built.returncode == 0, built.stderr
-    published = json.loads((root / "outputs" / Q3 / "manifest.json").read_text("utf-8"))
+    done = _scorecard(root, "publish", Q3, "--jobs", "2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"Published Quarter Three 2016/17 as published/{Q3} (version 1)" in done.stdout
+    published = json.loads((root / "published" / Q3 / "manifest.json").read_text("utf-8"))
     assert published["code"]["git_dirty"] is False
+    assert published["publication"] == {"version": 1}
     commit = published["code"]["git_commit"]
+    again = _scorecard(root, "publish", Q3)
+    assert again.returncode == 2 and "is already published" in again.stderr
 
     # one line of library code that alters a figure: every value is reported 10% higher
     rating = root / "scorecard_lib" / "rating.py"
@@ -542,30 +592,32 @@ def test_a_changed_line_of_library_code_is_named_and_the_recorded_code_reproduce
         text.replace(line, line + "        value = None if value is None else value * 1.1\n"),
         encoding="utf-8",
     )
+    before = _files(root / "published")
 
-    done = _scorecard(root, "audit", Q3, "--jobs", "2", "--with-recorded-code")
-    report = done.stdout
-    assert done.returncode == 1, report + done.stderr
-    assert "the code differs from the version that published this report (source hash" in report
-    assert "modified: scorecard_lib/rating.py" in report
-    assert f"recorded at commit {commit[:12]}" in report
-    assert "Indicator CF01 Looked after children per 10,000 children: value 60.6 -> " in report
-    assert "all 32 input files match" in report
-    assert (
-        f"with the code of commit {commit[:12]} and the current data, the quarter reproduces "
-        "the published record exactly"
-    ) in report
-    assert "the differences come from the code change, not the data" in report
+    recorded = _scorecard(root, "audit", Q3, "--jobs", "2")
+    assert recorded.returncode == 0, recorded.stdout + recorded.stderr
+    assert f"re-executed with the recorded code (a git worktree of commit {commit[:12]})" in (
+        recorded.stdout
+    )
+    assert "Verdict: IDENTICAL" in recorded.stdout
     assert not list((root / ".git" / "worktrees").glob("*"))  # the worktree was removed
 
-    # put the line back and commit: same code at another commit is not a difference
-    rating.write_text(text, encoding="utf-8")
-    git = ["git", "-C", str(root), "-c", "user.name=T", "-c", "user.email=t@example.org"]
-    subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "later"], check=True)
-    again = _scorecard(root, "audit", Q3, "--jobs", "2")
-    assert again.returncode == 0, again.stdout + again.stderr
+    current = _scorecard(root, "audit", "--all", "--jobs", "2", "--with-current-code")
+    report = current.stdout
+    assert current.returncode == 1, report + current.stderr
+    assert "the code differs from the version that published this report (source hash" in report
+    assert "modified: scorecard_lib/rating.py" in report
+    assert "Indicator CF01 Looked after children per 10,000 children: value 60.6 -> " in report
     assert (
-        f"same code (source hash equal, {published['code']['source_sha256'][:12]}), "
-        f"recorded at commit {commit[:12]}" in again.stdout
+        f"{Q3} indicator CF01 rating: Amber published, Red with the current code" in report
     )
-    assert "Verdict: IDENTICAL" in again.stdout
+    assert _files(root / "published") == before  # nothing under the archive was touched
+
+    # an edited archived report is named (exit 1)
+    html = root / "published" / Q3 / "report.html"
+    html.write_text(html.read_text("utf-8").replace("</body>", "<p>x</p></body>"), "utf-8")
+    edited = _scorecard(root, "audit", Q3, "--jobs", "2")
+    assert edited.returncode == 1, edited.stdout + edited.stderr
+    assert "report.html was changed after it was published" in edited.stdout
+
+

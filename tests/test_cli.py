@@ -47,7 +47,7 @@ def test_run_prints_progress_and_where_the_report_is(
     assert seen["quarter"] == "2016/17 Q4" and seen["jobs"] == 2
     assert seen["data_dir"] == Path("mydata") and seen["out_dir"] == Path("outputs")
     assert out.splitlines() == [
-        "Report written to outputs/2016-17-Q4/report.html",
+        "Draft report written to outputs/2016-17-Q4/report.html",
         "Manifest written to outputs/2016-17-Q4/manifest.json",
     ]
     n = len(SECTIONS)
@@ -166,22 +166,28 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_quarters_table(
+def test_quarters_table_shows_drafts_and_published_records(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seen: list[Any] = []
-
-    def list_quarters(data: Path | None, out: Path | None) -> list[tuple[str, bool]]:
-        seen.append((data, out))
-        return [("2016-17-Q3", False), ("2016-17-Q4", True)]
-
-    monkeypatch.setattr(runner, "list_quarters", list_quarters)
-    assert cli.main(["quarters", "--out", str(tmp_path)]) == 0
-    assert seen == [(None, tmp_path)]
+    data = tmp_path / "data"
+    for q in ("2016-17-Q3", "2016-17-Q4"):
+        (data / q).mkdir(parents=True)
+    monkeypatch.setattr(
+        "scorecard_lib.loading.available_quarters",
+        lambda d: [parse_quarter("2016-17-Q3"), parse_quarter("2016-17-Q4")],
+    )
+    out, archive = tmp_path / "outputs", tmp_path / "published"
+    (out / "2016-17-Q4").mkdir(parents=True)
+    (out / "2016-17-Q4" / "report.html").write_text("<html></html>", encoding="utf-8")
+    for name in ("2016-17-Q3", "2016-17-Q4", "2016-17-Q4.v2"):
+        (archive / name).mkdir(parents=True)
+        (archive / name / "manifest.json").write_text("{}", encoding="utf-8")
+    args = ["quarters", "--data", str(data), "--out", str(out), "--archive", str(archive)]
+    assert cli.main(args) == 0
     assert capsys.readouterr().out.splitlines() == [
-        "Quarter     Name                   Report",
-        "2016-17-Q3  Quarter Three 2016/17  no",
-        "2016-17-Q4  Quarter Four 2016/17   yes",
+        "Quarter     Name                   Draft  Published",
+        "2016-17-Q3  Quarter Three 2016/17  no     2016-17-Q3",
+        "2016-17-Q4  Quarter Four 2016/17   yes    2016-17-Q4.v2 (supersedes 1 earlier)",
     ]
 
 
@@ -226,3 +232,194 @@ def test_the_command_leaves_at_once_with_everything_written(tmp_path: Path) -> N
         assert done.returncode == status
         text = out.read_text(encoding="utf-8")
         assert said in text and text.endswith("\n"), text
+
+
+# --- hard stops: nonsense --jobs, symbolic-link loops, folders that cannot be written, umask ----
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("0", "must be 1 or more"),
+        ("-4", "must be 1 or more"),
+        ("many", "'many' is not a whole number"),
+        ("2.5", "'2.5' is not a whole number"),
+        ("65", "65 is too many: at most 64"),
+        ("1000", "1000 is too many: at most 64"),
+    ],
+)
+@pytest.mark.parametrize("option", ["run --jobs", "audit --jobs", "audit --all --parallel"])
+def test_nonsense_jobs_are_refused_with_a_clear_message(
+    option: str, value: str, words: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command, *flags = option.split()
+    quarter = [] if "--all" in flags else ["2016-17-Q4"]
+    assert cli.main([command, *quarter, *flags, value]) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert "Traceback" not in err
+
+
+def test_jobs_up_to_64_are_accepted() -> None:
+    parser = cli.build_parser()
+    assert parser.parse_args(["run", "2016-17-Q4", "--jobs", "64"]).jobs == 64
+    assert parser.parse_args(["run", "2016-17-Q4", "--jobs", "1"]).jobs == 1
+
+
+LOOP_COMMANDS = [
+    ["run", "2016-17-Q4", "--data", "loop"],
+    ["run", "2016-17-Q4", "--out", "loop"],
+    ["validate", "2016-17-Q4", "--data", "loop"],
+    ["quarters", "--data", "loop"],
+    ["quarters", "--out", "loop"],
+    ["new-quarter", "2017-18-Q2", "--data", "loop"],
+    ["template", "2016-17-Q4", "-o", "loop/returns.xlsx"],
+    ["import", "loop"],
+    ["import", "loop/returns.xlsx"],
+    ["audit", "2016-17-Q4", "--data", "loop"],
+    ["audit", "2016-17-Q4", "--out", "loop"],
+]
+
+
+@pytest.mark.parametrize("argv", LOOP_COMMANDS, ids=" ".join)
+def test_a_symbolic_link_loop_is_named_not_a_traceback(
+    argv: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "other")
+    (tmp_path / "other").symlink_to(tmp_path / "loop")
+    monkeypatch.chdir(tmp_path)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "is a symbolic link that leads back to itself (a loop)" in err
+    assert "Traceback" not in err and "RuntimeError" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.slow  # validates the sample data and starts the workers before it gets there
+@pytest.mark.parametrize("out", ["/proc/self", "a-file"])
+def test_an_output_folder_that_cannot_be_written_is_named_as_such(
+    out: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder\n", encoding="utf-8")
+    assert cli.main(["run", "2016-17-Q4", "--out", out, "--no-cache"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be written" in err
+    assert "not a normal folder" in err if out == "/proc/self" else "it is not a folder" in err
+    assert "Another run" not in err and "Traceback" not in err
+    assert (tmp_path / "a-file").read_text(encoding="utf-8") == "not a folder\n"
+
+
+def test_a_full_disk_met_anywhere_is_said_plainly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import errno
+
+    from scorecard_lib import workbook
+
+    def full(*_a: Any, **_k: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "r.xlsx"))
+
+    monkeypatch.setattr(workbook, "write_template", full)
+    assert cli.main(["template", "2016-17-Q4", "-o", str(tmp_path / "r.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert f"The disk holding {tmp_path} is full (or your disk quota is used up)" in err
+    assert "free some space" in err and "Traceback" not in err
+
+
+@pytest.fixture
+def umask_022() -> Any:
+    import os
+
+    previous = os.umask(0o022)
+    yield
+    os.umask(previous)
+
+
+def test_files_and_folders_written_follow_the_umask(tmp_path: Path, umask_022: None) -> None:
+    """new-quarter, template (and import, through the same writers) make files a colleague
+    can read: 0644 and 0755 under umask 022, where tempfile alone gives 0600 and 0700."""
+    import shutil
+    import stat
+
+    from scorecard_lib.paths import DATA_DIR, PARAMS_DIR
+
+    shutil.copytree(DATA_DIR, tmp_path / "data")
+    shutil.copytree(PARAMS_DIR, tmp_path / "params")
+    assert cli.main(["new-quarter", "2017-18-Q2", "--data", str(tmp_path / "data")]) == 0
+    workbook = tmp_path / "returns.xlsx"
+    assert (
+        cli.main(["template", "2017-18-Q2", "--data", str(tmp_path / "data"), "-o", str(workbook)])
+        == 0
+    )
+
+    def mode(path: Path) -> int:
+        return stat.S_IMODE(path.stat().st_mode)
+
+    folder = tmp_path / "data" / "2017-18-Q2"
+    assert mode(folder) == 0o755
+    written = [*folder.iterdir(), tmp_path / "params" / "2017-18-Q2.yaml", workbook]
+    assert {p.name: mode(p) for p in written} == {p.name: 0o644 for p in written}
+
+
+@pytest.mark.parametrize(
+    ("mask", "file_mode", "folder_mode"),
+    [(0o022, 0o644, 0o755), (0o027, 0o640, 0o750), (0o077, 0o600, 0o700)],
+)
+def test_the_atomic_writers_follow_the_umask(
+    mask: int, file_mode: int, folder_mode: int, tmp_path: Path
+) -> None:
+    import os
+    import stat
+
+    from scorecard_lib import files
+
+    previous = os.umask(mask)
+    try:
+        assert files.umask() == mask
+        written = files.write_atomically(tmp_path / "a" / "f.txt", b"text\n")
+        folder = files.make_staging_folder(tmp_path, ".incoming-")
+    finally:
+        os.umask(previous)
+    assert written.read_bytes() == b"text\n"
+    assert stat.S_IMODE(written.stat().st_mode) == file_mode
+    assert stat.S_IMODE(folder.stat().st_mode) == folder_mode
+    assert sorted(p.name for p in written.parent.iterdir()) == ["f.txt"]  # no temporary left
+
+
+def test_a_full_disk_during_an_atomic_write_names_the_folder_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    from scorecard_lib import files
+
+    real_fdopen = os.fdopen
+
+    class FullDisk:
+        def __init__(self, fh: Any) -> None:
+            self.fh = fh
+
+        def __enter__(self) -> Any:
+            return self
+
+        def __exit__(self, *_exc: object) -> None:
+            self.fh.close()
+
+        def fileno(self) -> int:
+            return int(self.fh.fileno())
+
+        def write(self, _data: bytes) -> None:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode: FullDisk(real_fdopen(fd, mode)))
+    target = tmp_path / "params" / "2017-18-Q2.yaml"
+    with pytest.raises(OSError) as info:
+        files.write_atomically(target, b"quarter: 2017-18-Q2\n")
+    assert files.is_disk_full(info.value) and info.value.filename == str(target)
+    assert list(target.parent.iterdir()) == []  # no temporary file, no half a file

@@ -322,7 +322,7 @@ def test_kernels_take_charts_from_the_store_and_publish_the_same_bytes(tmp_path:
         stored["sha256"] = kept.record_sha256(stored["chart"])
         path.write_text(json.dumps(stored), encoding="utf-8")
     _edit_commentary(data, "childrens_services")
-    built = build(Q, data_dir=data, out_dir=out, force=True)
+    built = build(Q, data_dir=data, out_dir=out)
     executed = [o.section for o in built.run.sections if o.attempts > 0]
     assert executed == ["childrens_services"]
     notebook = (out / Q / "notebooks" / "childrens_services.ipynb").read_text(encoding="utf-8")
@@ -332,7 +332,7 @@ def test_kernels_take_charts_from_the_store_and_publish_the_same_bytes(tmp_path:
     for path, data_bytes in originals.items():
         path.write_bytes(data_bytes)
     _edit_commentary(data, "childrens_services")
-    build(Q, data_dir=data, out_dir=out, force=True)
+    build(Q, data_dir=data, out_dir=out)
     full = build(Q, data_dir=data, out_dir=tmp_path / "full", cache=False)
     for name in [f"notebooks/{s}.ipynb" for s in SECTIONS] + ["report.html", "manifest.json"]:
         assert (out / Q / name).read_bytes() == (full.report.parent / name).read_bytes(), name

@@ -48,7 +48,7 @@ def test_writes_a_pdf_of_several_a4_pages(printed: Path) -> None:
     assert pages >= 10, f"only {pages} pages"
     # A4 is 595 x 842 points; Chromium rounds to 595.92 x 842.88
     assert re.search(rb"/MediaBox \[0 0 595\.9\d* 842\.8\d*\]", data)
-    assert not list(printed.parent.glob("*.partial"))
+    assert not list(printed.parent.glob(".*.tmp"))  # no temporary file left
 
 
 @pytest.mark.browser

@@ -1,4 +1,4 @@
-"""A run that fails, is killed or meets another run never damages the published report.
+"""A run that fails, is killed or meets another run never damages the draft it replaces.
 
 These tests start real kernels, on small fixture notebooks (``tests/fixtures/bad_input/
 notebooks``: ``fine``, ``raises``, ``dies`` (``os._exit``), ``sleepy``), with the real sample
@@ -168,12 +168,11 @@ def test_a_killed_run_leaves_the_published_report_alone(how: str, tmp_path: Path
     assert snapshot(out / Q) == before
     assert reports(out) == [f"{Q}/report.html"]
 
-    # the next run clears what the killed one left and publishes normally (--force: replacing
-    # a published report that differs is refused without it; the old one is kept beside it)
-    assert cli_with(out, "fine", "--force") == 0
+    # the next run clears what the killed one left and replaces the draft
+    assert cli_with(out, "fine") == 0
     assert snapshot(out / Q) != before
-    assert snapshot(out / f"{Q}.previous-1") == before
     assert not list(out.glob(".staging-*")) and not list(out.glob(".previous-*"))
+    assert reports(out) == [f"{Q}/report.html"]
 
 
 def cli_with(out: Path, sections: str, *args: str) -> int:
@@ -206,7 +205,7 @@ def test_a_run_killed_between_its_two_renames_is_repaired_by_the_next(tmp_path: 
 def test_a_second_run_of_the_same_quarter_refuses_and_never_interleaves(tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     publish_fake(out)
-    first = start(out, "fine,sleepy", "--no-cache", "--force", sleep=6)
+    first = start(out, "fine,sleepy", "--no-cache", sleep=6)
     try:
         wait_for(lambda: kernels_running(out))
         second = cli_run_capture(out, "fine")
@@ -275,3 +274,355 @@ def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
             assert raw not in shown, raw
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<strong>bold</strong>" in html
+
+
+# --- nothing a stopped run started outlives it -------------------------------------------------
+
+#: Environment variable naming one test run: every process a run starts inherits it (the fork
+#: server, the resource tracker, the workers, the zygote and the kernels), so a process the
+#: run started is found even after it has been re-parented to pid 1.
+RUN_MARKER = "SCORECARD_TEST_RUN_MARKER"
+
+
+class ProcessWatch:
+    """Every process started by the command ``proc``: its descendants, polled while it runs
+    (by parent chain), and any process carrying the run's marker in its environment."""
+
+    def __init__(self, proc: subprocess.Popen[str], marker: str) -> None:
+        import threading
+
+        import psutil
+
+        self.proc = proc
+        self.marker = marker
+        self.seen: dict[int, float] = {}  # pid -> create time
+        self._stop = threading.Event()
+        self._psutil = psutil
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+
+    def _poll(self) -> None:
+        psutil = self._psutil
+        while not self._stop.is_set():
+            try:
+                for child in psutil.Process(self.proc.pid).children(recursive=True):
+                    self.seen.setdefault(child.pid, child.create_time())
+            except psutil.Error:
+                pass
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def alive(self) -> list[str]:
+        """The processes started by the run that are still alive (zombies are not)."""
+        psutil = self._psutil
+        found: dict[int, str] = {}
+        for pid, created in self.seen.items():
+            try:
+                p = psutil.Process(pid)
+                if p.create_time() == created and p.status() != psutil.STATUS_ZOMBIE:
+                    found[pid] = " ".join(p.cmdline())[:150]
+            except psutil.Error:
+                pass
+        for p in psutil.process_iter():
+            try:
+                if (
+                    p.pid != os.getpid()
+                    and p.environ().get(RUN_MARKER) == self.marker
+                    and p.status() != psutil.STATUS_ZOMBIE
+                ):
+                    found[p.pid] = " ".join(p.cmdline())[:150]
+            except psutil.Error:
+                pass
+        return [f"{pid}: {cmd}" for pid, cmd in sorted(found.items())]
+
+
+class StderrLines:
+    """The lines a process writes to stderr, read as they come."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            self.lines.append(line)
+
+    def has(self, text: str) -> bool:
+        return any(text in line for line in self.lines)
+
+    def text(self) -> str:
+        self._thread.join(timeout=30)
+        return "".join(self.lines)
+
+
+#: When the run is stopped, by what it has just printed: validating the inputs while the
+#: workers and the zygote start, executing the section notebooks, assembling the report.
+MOMENTS = {
+    "validating": "Building the report for",
+    "running kernels": "[1/6]",
+    "assembling": "[6/6]",
+}
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("moment", list(MOMENTS))
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_no_process_started_by_a_stopped_run_outlives_it(
+    how: str, moment: str, tmp_path: Path
+) -> None:
+    """``kill PID`` (SIGTERM) or ``kill -9 PID`` of ``scorecard run`` itself (not its process
+    group: only the command is told) at three moments: 5 seconds later nothing it started is
+    alive, nothing published changed, and SIGTERM stops it like Ctrl-C."""
+    import uuid
+
+    out = tmp_path / "outputs"
+    before = publish_fake(out)  # a run reaching the end would be refused: never published
+    marker = uuid.uuid4().hex
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "scorecard_lib.cli", "run", Q, "--out", str(out)],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, RUN_MARKER: marker},
+        start_new_session=True,
+    )
+    watch = ProcessWatch(proc, marker)
+    err = StderrLines(proc)
+    try:
+        wait_for(lambda: err.has(MOMENTS[moment]) or proc.poll() is not None, timeout=300)
+        if moment == "validating":  # the zygote, fork server and first worker are starting
+            wait_for(lambda: len(watch.seen) >= 3 or proc.poll() is not None, timeout=60)
+        if moment == "running kernels":
+            time.sleep(0.5)  # the other sections are running now
+        assert proc.poll() is None, err.text()
+        assert watch.seen, "the run started no process"
+        proc.send_signal(signal.SIGTERM if how == "SIGTERM" else signal.SIGKILL)
+        signalled = time.monotonic()
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        watch.stop()
+    time.sleep(max(0.0, signalled + 5 - time.monotonic()))
+    assert watch.alive() == []
+    stderr = err.text()
+    if how == "SIGTERM":
+        assert proc.returncode == 130, stderr
+        assert "Interrupted; nothing was published." in stderr
+        assert "Traceback" not in stderr
+        assert not list(out.glob(".staging-*"))
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert snapshot(out / Q) == before
+    assert reports(out) == [f"{Q}/report.html"]
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+
+@pytest.mark.e2e
+def test_a_full_disk_while_publishing_is_said_plainly_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The disk fills up as the manifest is written (after the sections ran): a full disk,
+    named, exit 2; not "correct the data or the notebook"."""
+    import errno
+
+    from scorecard_lib import manifest
+
+    out = tmp_path / "outputs"
+    before = publish_fake(out)
+    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", NOTEBOOKS)
+    monkeypatch.setattr(runner, "SECTIONS", ("fine",))
+
+    def full(*_a: object, **_k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(manifest, "write_manifest", full)
+    status = cli.main(["run", Q, "--out", str(out), "--no-cache"])
+    err = capsys.readouterr().err
+    assert status == 2
+    assert f"The disk holding {out} is full" in err and "nothing was published" in err
+    assert "correct the data or the notebook" not in err and "Traceback" not in err
+    assert snapshot(out / Q) == before
+    assert not list(out.glob(".staging-*")) and not (out / ".failed").exists()
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path, request: pytest.FixtureRequest) -> object:
+    """A folder on a tmpfs of the given size (KiB): a real disk that fills up. Needs root."""
+
+    def mount(kib: int) -> Path:
+        folder = tmp_path / f"tiny-{kib}"
+        folder.mkdir()
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={kib}k", "tmpfs", str(folder)],
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
+        request.addfinalizer(lambda: subprocess.run(["umount", "-l", str(folder)], check=False))
+        return folder
+
+    return mount
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kib", [200, 1200])
+def test_a_real_full_disk_is_said_plainly_and_no_cut_notebook_is_kept(
+    kib: int, tiny_disk: object
+) -> None:
+    """``scorecard run`` into a folder on a disk too small for the report: with 200 KiB the
+    section notebooks do not fit (written by the worker processes), with 1200 KiB they do
+    but the report does not (written by the command)."""
+    out = tiny_disk(kib)  # type: ignore[operator]
+    done = subprocess.run(
+        [sys.executable, "-m", "scorecard_lib.cli", "run", Q, "--out", str(out), "--no-cache"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 2, done.stderr
+    assert f"The disk holding {out} is full" in done.stderr
+    assert "nothing was published" in done.stderr
+    assert "correct the data or the notebook" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (out / Q).exists() and not list(out.glob(".staging-*"))
+    for kept in (out / ".failed").rglob("*.ipynb"):  # none expected; never a cut one
+        json.loads(kept.read_text(encoding="utf-8"))
+
+
+@pytest.mark.e2e
+def test_jobs_beyond_the_sections_are_capped(tmp_path: Path) -> None:
+    """``--jobs 64`` runs (six workers at most), where 1000 once broke the pool."""
+    out = tmp_path / "outputs"
+    assert cli_with(out, "fine,raises", "--jobs", "64", "--no-cache") == 1
+    assert (out / ".failed" / Q / "raises.ipynb").is_file()
+
+
+# --- a command run on our behalf leaves with us ---------------------------------------------------
+
+#: Starts a grandchild in its own process group (as ``scorecard run`` starts its workers) and
+#: waits; neither would ever leave by itself.
+LINGERING = (
+    "import subprocess, sys, time\n"
+    "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)'])\n"
+    "print('started', flush=True)\n"
+    "time.sleep(120)\n"
+)
+
+
+def _marked(marker: str) -> list[int]:
+    import psutil
+
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get(RUN_MARKER) == marker and p.status() != psutil.STATUS_ZOMBIE:
+                found.append(p.pid)
+        except psutil.Error:
+            pass
+    return found
+
+
+@pytest.mark.slow
+def test_a_supervised_command_is_stopped_whole_on_timeout() -> None:
+    """The audit's re-run with another commit's code: on a timeout the command and what it
+    started are stopped (that code may not know how to leave by itself)."""
+    import uuid
+
+    from scorecard_lib.lifetime import run_supervised
+
+    marker = uuid.uuid4().hex
+    env = {**os.environ, RUN_MARKER: marker}
+    with pytest.raises(subprocess.TimeoutExpired):
+        run_supervised([sys.executable, "-c", LINGERING], timeout=3, env=env)
+    wait_for(lambda: not _marked(marker), timeout=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+def test_a_supervised_command_leaves_when_we_are_killed(how: int) -> None:
+    import uuid
+
+    marker = uuid.uuid4().hex
+    script = (
+        "import sys\n"
+        "from scorecard_lib.lifetime import run_supervised\n"
+        f"run_supervised([sys.executable, '-c', {LINGERING!r}], timeout=120)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, RUN_MARKER: marker},
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: len(_marked(marker)) >= 4)  # us, the supervisor, command, grandchild
+        proc.send_signal(how)
+        proc.wait(timeout=30)
+        killed = time.monotonic()
+        time.sleep(5)
+        assert _marked(marker) == [], f"still alive {time.monotonic() - killed:.1f} s later"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+@pytest.mark.slow
+def test_the_watchdog_ends_a_process_whose_watched_process_is_gone() -> None:
+    """The fallback where Linux's parent-death signal is missing (or the watched process is
+    not the direct parent): a process watching another leaves within a second of it."""
+    import uuid
+
+    marker = uuid.uuid4().hex
+    watcher = (
+        "import os, sys, time\n"
+        "from scorecard_lib.lifetime import leave_with_parent\n"
+        "leave_with_parent(int(sys.argv[1]), direct=False)\n"
+        "time.sleep(120)\n"
+    )
+    middle = (
+        "import subprocess, sys, os, time\n"
+        f"subprocess.Popen([sys.executable, '-c', {watcher!r}, str(os.getpid())],"
+        " start_new_session=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", middle],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, RUN_MARKER: marker},
+        start_new_session=True,
+    )
+    try:
+        wait_for(lambda: len(_marked(marker)) == 2)
+        time.sleep(1)  # the watcher has imported the library and watches
+        proc.kill()
+        proc.wait(timeout=30)
+        time.sleep(5)
+        assert _marked(marker) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_signals_are_held_while_a_worker_starts_then_acted_on() -> None:
+    from scorecard_lib.lifetime import interrupts_held
+
+    reached_the_end = False
+    with pytest.raises(KeyboardInterrupt), interrupts_held():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.1)  # a signal not held would have interrupted this
+        reached_the_end = True
+    assert reached_the_end
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
