@@ -327,16 +327,21 @@ def build_pair(
     with _ONE_BUILD_AT_A_TIME:
         try:
             if publish:
+                from distributed import Lock
+
                 from .publishing import publish_quarter
 
-                published = publish_quarter(
-                    quarter,
-                    data_dir=data,
-                    archive_dir=out / ARCHIVE_SUBDIR,
-                    jobs=jobs,
-                    timeout=timeout,
-                    require_committed_code=require_committed_code,
-                )
+                # An archive takes one publication at a time (its lock file gives up after a
+                # second): the quarters of one organisation wait for each other here.
+                with Lock(f"scorecard-publish-{out}"):
+                    published = publish_quarter(
+                        quarter,
+                        data_dir=data,
+                        archive_dir=out / ARCHIVE_SUBDIR,
+                        jobs=jobs,
+                        timeout=timeout,
+                        require_committed_code=require_committed_code,
+                    )
                 status, folder, executed = "built", published.folder, True
             else:
                 from .build import build
@@ -663,6 +668,18 @@ def run_batch(
     return result
 
 
+def _across_organisations(pairs: Sequence[Pair]) -> list[tuple[int, Pair]]:
+    """The pairs (with their index in the plan) in the order they are submitted: one quarter
+    of each organisation in turn, so that the workers busy at one time mostly build different
+    organisations (their output folders, build caches and archives are then not shared)."""
+    turns: dict[str, int] = {}
+    keyed = []
+    for i, p in enumerate(pairs):
+        turns[p.organisation] = turns.get(p.organisation, -1) + 1
+        keyed.append(((turns[p.organisation], i), (i, p)))
+    return [item for _key, item in sorted(keyed, key=lambda k: k[0])]
+
+
 def _run_tasks(
     client: Any,
     task: Callable[..., PairResult],
@@ -691,7 +708,7 @@ def _run_tasks(
             retries=RETRIES,
             pure=False,
         ): i
-        for i, p in enumerate(pairs)
+        for i, p in _across_organisations(pairs)
     }
     results: dict[int, PairResult] = {}
     bar = tqdm(
