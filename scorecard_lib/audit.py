@@ -1183,8 +1183,9 @@ def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
     found: list[Finding] = []
     names = sorted((set(pa) | set(pb)) - {record.MANIFEST_NAME}, key=_report_order)
     notebooks_differ = False
+    found += _compare_open_data(pa, pb)
     for name in names:
-        if name == record.REPORT_NAME:
+        if name == record.REPORT_NAME or _is_open_data(name):
             continue
         if name not in pb:
             found.append(Finding("outputs", f"{name} is published but the re-run has none"))
@@ -1226,14 +1227,52 @@ def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
                 Finding("outputs", f"report.html: {line}")
                 for line in _limit(compare_html(old_body, new_body), "in report.html")
             ]
-    if not found:
+    if not any(f.differs for f in found):
+        compared = [n for n in names if n in pa]
         found.append(
             Finding(
                 "outputs",
-                f"every published file is identical ({len(names) + 1} files, git fields aside)",
+                f"every published file is identical ({len(compared) + 1} files, git fields "
+                "aside)",
                 differs=False,
             )
         )
+    return found
+
+
+def _is_open_data(name: str) -> bool:
+    return name.startswith(f"{manifest_mod.OPEN_DATA_SUBDIR}/")
+
+
+def _compare_open_data(published: Mapping[str, bytes], rerun: Mapping[str, bytes]) -> list[Finding]:
+    """The open-data files (``opendata.py``): a CSV cell by cell, any other file as a whole.
+    A record published before open data existed has none, and that is no difference."""
+    old = {n: b for n, b in published.items() if _is_open_data(n)}
+    new = {n: b for n, b in rerun.items() if _is_open_data(n)}
+    if not old and new:
+        return [
+            Finding(
+                "outputs",
+                "this record was published before open data existed; the re-run's open data "
+                f"({len(new)} files) is not compared",
+                differs=False,
+            )
+        ]
+    found: list[Finding] = []
+    for name in sorted(set(old) | set(new)):
+        if name not in new:
+            found.append(Finding("outputs", f"{name} is published but the re-run has none"))
+        elif name not in old:
+            found.append(Finding("outputs", f"the re-run made {name}, which was not published"))
+        elif old[name] != new[name]:
+            detail: list[str] = []
+            if name.endswith(".csv"):
+                with contextlib.suppress(UnicodeDecodeError):
+                    detail = _csv_diff(old[name].decode("utf-8"), new[name].decode("utf-8"))
+            found += [
+                Finding("outputs", f"{name}: {line}")
+                for line in _limit(detail or ["the file differs"], f"in {name}")
+            ]
     return found
 
 

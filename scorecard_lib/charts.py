@@ -582,6 +582,67 @@ def rag_counts_chart(counts: Mapping[str, int], quarter_prose: str) -> Chart:
         return _chart(fig, "ratings", title, alt, data, ["Indicators"], "Rating")
 
 
+def _stacked_rating_bars(
+    fig: Figure, ax: Any, rows: Sequence[str], table: Mapping[str, Mapping[str, int]]
+) -> None:
+    """Stacked horizontal bars, one per row (first at the top), split by rating: each
+    segment wide enough is labelled with its rating's symbol and count, each bar with its
+    total, and a legend names the ratings with their symbols (never colour alone)."""
+    row_totals = {r: sum(table[r].values()) for r in rows}
+    y = np.arange(len(rows))
+    widest = max(max(row_totals.values()), 1)
+    left = np.zeros(len(rows))
+    handles = []
+    for rating in RATINGS:
+        widths = np.array([table[r][rating] for r in rows], dtype=float)
+        if not widths.any():
+            continue
+        colour = RAG_COLOURS[rating]
+        ax.barh(y, widths, left=left, color=colour, height=0.65, edgecolor="white")
+        handles.append(Patch(color=colour, label=f"{RATING_SYMBOLS[rating]} {rating}"))
+        for yi, start, width in zip(y, left, widths, strict=True):
+            share = width / widest
+            if share >= 0.09:
+                label = f"{RATING_SYMBOLS[rating]} {int(width)}"
+            elif share >= 0.04:
+                label = f"{int(width)}"
+            else:
+                continue
+            ax.text(
+                start + width / 2,
+                yi,
+                label,
+                ha="center",
+                va="center",
+                color="white",
+                fontsize=8.5,
+                fontweight="bold",
+            )
+        left += widths
+    for yi, row in zip(y, rows, strict=True):
+        ax.text(
+            row_totals[row] + widest * 0.01,
+            yi,
+            f"{row_totals[row]:,}",
+            va="center",
+            fontsize=9,
+        )
+    ax.set_yticks(y, [textwrap.fill(r, 24) for r in rows])
+    ax.invert_yaxis()
+    ax.set_xlim(0, widest * 1.08 + 0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("Number of indicators")
+    ax.grid(axis="y", visible=False)
+    fig.legend(
+        handles=handles,
+        loc="outside upper center",
+        ncol=len(handles),
+        frameon=False,
+        handlelength=1.2,
+        columnspacing=1.0,
+    )
+
+
 @_kept
 def rag_by_theme_chart(df: pd.DataFrame, quarter_prose: str) -> Chart:
     """Stacked horizontal bars: for each Corporate Plan theme, its indicators by rating.
@@ -606,58 +667,7 @@ def rag_by_theme_chart(df: pd.DataFrame, quarter_prose: str) -> Chart:
             _no_data_panel(ax, "No indicators to show")
             ax.set_xticks([])
         else:
-            y = np.arange(len(themes))
-            widest = max(max(row_totals.values()), 1)
-            left = np.zeros(len(themes))
-            handles = []
-            for rating in RATINGS:
-                widths = np.array([table[t][rating] for t in themes], dtype=float)
-                if not widths.any():
-                    continue
-                colour = RAG_COLOURS[rating]
-                ax.barh(y, widths, left=left, color=colour, height=0.65, edgecolor="white")
-                handles.append(Patch(color=colour, label=f"{RATING_SYMBOLS[rating]} {rating}"))
-                for yi, start, width in zip(y, left, widths, strict=True):
-                    share = width / widest
-                    if share >= 0.09:
-                        label = f"{RATING_SYMBOLS[rating]} {int(width)}"
-                    elif share >= 0.04:
-                        label = f"{int(width)}"
-                    else:
-                        continue
-                    ax.text(
-                        start + width / 2,
-                        yi,
-                        label,
-                        ha="center",
-                        va="center",
-                        color="white",
-                        fontsize=8.5,
-                        fontweight="bold",
-                    )
-                left += widths
-            for yi, theme in zip(y, themes, strict=True):
-                ax.text(
-                    row_totals[theme] + widest * 0.01,
-                    yi,
-                    f"{row_totals[theme]:,}",
-                    va="center",
-                    fontsize=9,
-                )
-            ax.set_yticks(y, [textwrap.fill(t, 24) for t in themes])
-            ax.invert_yaxis()
-            ax.set_xlim(0, widest * 1.08 + 0.5)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-            ax.set_xlabel("Number of indicators")
-            ax.grid(axis="y", visible=False)
-            fig.legend(
-                handles=handles,
-                loc="outside upper center",
-                ncol=len(handles),
-                frameon=False,
-                handlelength=1.2,
-                columnspacing=1.0,
-            )
+            _stacked_rating_bars(fig, ax, themes, table)
         sentences = []
         for theme in themes:
             bits = [f"{table[theme][r]:,} {_RATING_WORDS[r]}" for r in RATINGS if table[theme][r]]
@@ -676,6 +686,49 @@ def rag_by_theme_chart(df: pd.DataFrame, quarter_prose: str) -> Chart:
             }
         )
         return _chart(fig, "themes", title, alt, data, [*RATINGS, "Total"], "Theme")
+
+
+def ratings_by_quarter_chart(counts: Sequence[tuple[str, Mapping[str, int]]]) -> Chart:
+    """Stacked horizontal bars: for each published quarter, its indicators by rating.
+
+    ``counts``: ``(quarter label, {rating: count})`` pairs in the order to show them (the
+    archive page lists the newest first). A rating missing from a quarter counts 0.
+    """
+    rows: list[str] = []
+    table: dict[str, dict[str, int]] = {}
+    for label, by_rating in counts:
+        name = str(label)
+        if name in table:
+            raise InputError(
+                f"The chart of ratings by quarter has '{name}' twice",
+                fix="pass each quarter once",
+            )
+        rows.append(name)
+        table[name] = dict.fromkeys(RATINGS, 0)
+        for rating, number in by_rating.items():
+            table[name][normalise_rating(rating)] += _count(number, "ratings by quarter")
+    title = "Indicators by rating, quarter by quarter"
+    with _figure(6.0, 1.2 + 0.42 * max(len(rows), 1)) as (fig, ax):
+        if not rows:
+            _no_data_panel(ax, "No quarter to show")
+            ax.set_xticks([])
+        else:
+            _stacked_rating_bars(fig, ax, rows, table)
+        sentences = []
+        for row in rows:
+            bits = [f"{table[row][r]:,} {_RATING_WORDS[r]}" for r in RATINGS if table[row][r]]
+            sentences.append(f"{row}: {_join_words(bits) or 'no indicators'}")
+        alt = f"Stacked bar chart of the Scorecard's indicators by rating for {len(rows)} "
+        alt += f"quarter{'s' if len(rows) != 1 else ''}, newest first"
+        alt += f". {'; '.join(sentences)}." if sentences else ". There is no quarter to show."
+        data = pd.DataFrame(
+            {
+                "Quarter": rows,
+                **{r: [f"{table[q][r]:,}" for q in rows] for r in RATINGS},
+                "Total": [f"{sum(table[q].values()):,}" for q in rows],
+            }
+        )
+        return _chart(fig, "quarters", title, alt, data, [*RATINGS, "Total"], "Quarter")
 
 
 @_kept

@@ -7,6 +7,7 @@
     scorecard quarters [--data DIR] [--out DIR] [--archive DIR]
     scorecard new-quarter QUARTER / template QUARTER -o FILE.xlsx / import FILE.xlsx
     scorecard batch ROOT --out OUTROOT [--quarters FIRST:LAST | --quarter Q ...] [--orgs A,B]
+    scorecard index [--archive DIR | --out DIR]
 
 A :class:`~scorecard_lib.errors.ScorecardError` prints its one-paragraph message (no traceback)
 and exits with its ``exit_code``; ``--debug`` shows the traceback instead. Ctrl-C exits 130
@@ -389,6 +390,26 @@ def build_parser() -> argparse.ArgumentParser:
         "would (--quarters, --quarter and --orgs choose which); exit 1 if any differs",
     )
     batch.set_defaults(handler=_cmd_batch)
+    index = sub.add_parser(
+        "index",
+        help="rebuild the archive page that lists every published quarter (index.html)",
+        description="Write index.html at the top of the archive of published records: every "
+        "quarter newest first with its counts of ratings and red risks, links to its report, "
+        "notebooks, open data and manifest, a chart of the ratings by quarter and the ratings "
+        "that changed since the quarter before. 'scorecard publish' rebuilds it too. With "
+        "--out DIR the same page is written over a folder of drafts.",
+    )
+    where = index.add_mutually_exclusive_group()
+    where.add_argument(
+        "--archive",
+        metavar="DIR",
+        type=Path,
+        help="the archive of published records (default: the project's published/)",
+    )
+    where.add_argument(
+        "--out", metavar="DIR", type=Path, help="a folder of drafts instead (e.g. outputs)"
+    )
+    index.set_defaults(handler=_cmd_index)
     return parser
 
 
@@ -644,6 +665,13 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     print("\n".join(result.lines()))
     return result.exit_code
+def _cmd_index(args: argparse.Namespace) -> int:
+    from .archive_index import write_archive_index
+
+    drafts = args.out is not None
+    path = write_archive_index(args.out if drafts else args.archive, drafts=drafts)
+    print(f"Archive page written to {_shown(path)}")
+    return 0
 
 
 # --- entry point ------------------------------------------------------------------------------

@@ -174,10 +174,17 @@ def input_entries(inputs: Iterable[Path], data_dir: Path) -> list[dict[str, str]
     return sorted(entries, key=lambda e: e["path"])
 
 
+#: The open data's folder in a quarter folder (``opendata.py``); a record made before open
+#: data existed has none, and its manifest lists none.
+OPEN_DATA_SUBDIR = "open-data"
+
+
 def output_entries(folder: Path) -> list[dict[str, str]]:
-    """The published files of a quarter folder: ``notebooks/*.ipynb`` and ``report.html``."""
+    """The published files of a quarter folder: ``notebooks/*.ipynb``, ``open-data/*`` (when
+    there) and ``report.html``."""
     folder = Path(folder)
     files = sorted((folder / "notebooks").glob("*.ipynb"))
+    files += sorted(p for p in (folder / OPEN_DATA_SUBDIR).glob("*") if p.is_file())
     if (folder / "report.html").is_file():
         files.append(folder / "report.html")
     entries = [{"path": p.relative_to(folder).as_posix(), "sha256": sha256_file(p)} for p in files]

@@ -13,7 +13,9 @@ the Cabinet read and is never rebuilt or rewritten (``archive.py``). :func:`publ
 4. builds the quarter without the build cache into a staging folder inside the archive, with
    the manifest's ``publication`` block, and renames it into place: the archive never holds
    half a record. A lock (``ARCHIVE/.publish.lock``) keeps two publications from racing for
-   the same version.
+   the same version;
+5. rebuilds the archive page, ``ARCHIVE/index.html`` (``archive_index.py``), which is no part
+   of any record.
 
 The report and notebooks are byte for byte what ``scorecard run`` makes of the same inputs
 and code; only the manifest has the extra ``publication`` block.
@@ -213,10 +215,28 @@ def publish_quarter(
             result.out_folder.rename(final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        _rebuild_archive_page(archive, name)
     finally:
         lock.release()
     added = next(r for r in published_records(archive) if r.name == name)
     return Published(record=added, superseded=standing, seconds=time.perf_counter() - started)
+
+
+def _rebuild_archive_page(archive: Path, name: str) -> None:
+    """``index.html`` at the top of the archive lists the record just added (and every other,
+    ``archive_index.py``). The record stands either way: a page that cannot be written is
+    said plainly, with how to write it once the problem is fixed."""
+    from .archive_index import write_archive_index
+
+    try:
+        write_archive_index(archive)
+    except ScorecardError as exc:
+        raise PublishedError(
+            f"{name} was published, but the archive page could not be rebuilt: "
+            f"{exc.message().rstrip('.')}",
+            where=_human(archive / "index.html"),
+            fix="correct that, then run 'scorecard index' (the record itself is complete)",
+        ) from exc
 
 
 def _refusal(

@@ -1,8 +1,9 @@
 """The published record of a quarter: the results it states, and when two records are the same.
 
 A record (``published/QUARTER/``, see ``archive.py``; a draft in ``outputs/QUARTER/`` has
-the same shape) is ``report.html``, ``notebooks/*.ipynb`` and ``manifest.json``. This module
-holds what both the runner and the audit need to know about it:
+the same shape) is ``report.html``, ``notebooks/*.ipynb``, ``open-data/*`` (records made before
+open data existed have none) and ``manifest.json``. This module holds what both the runner and
+the audit need to know about it:
 
 * :func:`quarter_results`: the figures an auditor cares about (each indicator's value,
   reference, rating and direction of travel; each risk's scores, band and trend; the counts),
@@ -29,6 +30,8 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from .manifest import OPEN_DATA_SUBDIR
 
 if TYPE_CHECKING:
     from .loading import Inputs
@@ -136,11 +139,16 @@ def quarter_results(inputs: Inputs) -> dict[str, Any]:
 
 def record_files(folder: Path) -> list[str]:
     """The published files of a record folder, relative and sorted (manifest, report,
-    notebooks); anything else in the folder is not part of the record."""
+    notebooks, open data); anything else in the folder is not part of the record."""
     folder = Path(folder)
     names = [
         p.relative_to(folder).as_posix()
         for p in sorted((folder / NOTEBOOKS_SUBDIR).glob("*.ipynb"))
+    ]
+    names += [
+        p.relative_to(folder).as_posix()
+        for p in sorted((folder / OPEN_DATA_SUBDIR).glob("*"))
+        if p.is_file()
     ]
     names += [n for n in (REPORT_NAME, MANIFEST_NAME) if (folder / n).is_file()]
     return sorted(names)

@@ -9,7 +9,8 @@
    into a staging folder ``OUT/.staging-<quarter>-<pid>/notebooks/``;
 3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
-4. otherwise normalise every executed notebook (byte-deterministic), build ``report.html``
+4. otherwise normalise every executed notebook (byte-deterministic), write the open data
+   (``opendata.py``, from the same results the manifest records), build ``report.html``
    (``assemble.build_report``) and ``manifest.json``, then write it out: the old
    ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place, the old copy
    deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is never refused;
@@ -42,7 +43,7 @@ import nbformat
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from . import assemble, loading, manifest, record
+from . import assemble, loading, manifest, opendata, record
 from .cache import BuildCache
 from .errors import ExecutionError, InputError, LockedError
 from .executors import (
@@ -211,6 +212,12 @@ def run_quarter(
     params = loading.load_params(q, data)
     # The figures the report states, recorded in the manifest for the audit (record.py).
     results = record.quarter_results(loaded) if isinstance(loaded, loading.Inputs) else None
+    # The open data states the same results (opendata.py): one source for both.
+    open_data = (
+        opendata.open_data(loaded, results)
+        if isinstance(loaded, loading.Inputs) and results is not None
+        else None
+    )
     inputs = loading.input_files(q, data)
     data_param = _data_parameter(data)
     parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
@@ -259,6 +266,7 @@ def run_quarter(
                 timeout=timeout,
                 started=started,
                 results=results,
+                open_data=open_data,
                 publication=publication,
             )
         if build_cache is not None:
@@ -285,6 +293,7 @@ def _run_locked(
     timeout: int | None,
     started: float,
     results: dict[str, object] | None = None,
+    open_data: opendata.OpenData | None = None,
     publication: Mapping[str, object] | None = None,
 ) -> RunResult:
     final = out / q.id
@@ -329,6 +338,8 @@ def _run_locked(
             write_notebook(nb, job.output)
             executed.append((job.section, nb))
 
+        if open_data is not None:
+            opendata.write_open_data(open_data, staging / manifest.OPEN_DATA_SUBDIR)
         base = manifest.build_manifest(
             quarter=q.id,
             parameters=parameters,

@@ -206,7 +206,11 @@ def test_publish_refuses_a_published_quarter_and_supersedes_beside_it(
     for empty in ("", "   "):
         with pytest.raises(InputError, match="needs a reason"):
             _publish(archive, empty)
-    assert sorted(p.name for p in archive.iterdir() if not p.name.startswith(".")) == [Q]
+    # the record, and the archive page that lists it (archive_index.py)
+    assert sorted(p.name for p in archive.iterdir() if not p.name.startswith(".")) == [
+        Q,
+        "index.html",
+    ]
 
     second = _publish(archive, "Corrected the CF01 figure")
     assert second.folder == archive / f"{Q}.v2" and second.superseded is not None

@@ -23,6 +23,7 @@ The tests skip only when ``/usr/bin/chromium`` is missing (CI installs it with a
 
 from __future__ import annotations
 
+import itertools
 import re
 import shutil
 from collections.abc import Callable, Iterator
@@ -395,3 +396,45 @@ def test_screenshots_of_each_section_are_saved(
     assert {"overview", "appendix", "accessibility"} <= names, names
     for path in shots:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
+
+
+# --- the archive page (archive_index.py) -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def archive_page(browser: Any, sample_archive: Path) -> Seen:
+    """The archive page over ``sample_archive`` (conftest.py), opened once."""
+    from scorecard_lib.archive_index import write_archive_index
+
+    return _open_and_inspect(browser, "archive", write_archive_index(sample_archive))
+
+
+def test_archive_page_axe_finds_no_wcag_a_or_aa_violations(archive_page: Seen) -> None:
+    violations = archive_page.axe["violations"]
+    assert not violations, _axe_summary(violations)
+    assert archive_page.axe["testEngine"]["name"] == "axe-core"
+
+
+def test_archive_page_loads_nothing_else_and_needs_no_javascript(archive_page: Seen) -> None:
+    assert archive_page.requests
+    assert [u for u in archive_page.requests if not u.startswith(("file:", "data:"))] == []
+    assert archive_page.errors == []
+    assert archive_page.scripts == {"scripts": 0, "handlers": [], "javascriptUrls": 0}
+
+
+def test_archive_page_headings_tables_pictures_and_reflow(archive_page: Seen) -> None:
+    levels = [level for level, _text in archive_page.headings]
+    assert levels.count(1) == 1 and levels[0] == 1
+    for before, after in itertools.pairwise(levels):
+        assert after <= before + 1
+    assert archive_page.lang == "en-GB"
+    assert archive_page.first_tab["text"] == "Skip to main content"
+    assert archive_page.after_skip == "main"
+    assert archive_page.tables["count"] >= 2 and archive_page.tables["problems"] == []
+    pictures = [p for p in archive_page.pictures if p["hidden"] != "true"]
+    assert len(pictures) == 1 and pictures[0]["role"] == "img"
+    assert len(pictures[0]["text"]) >= MIN_ALT and re.search(r"\d", pictures[0]["text"])
+    for link in archive_page.toc:
+        assert link["exists"] and link["isTarget"], link
+    for width in REFLOW_WIDTHS:
+        assert archive_page.widths[width] <= width + 1, f"scrolls sideways at {width} px"

@@ -277,7 +277,9 @@ LOOP_COMMANDS = [
     ["import", "loop"],
     ["import", "loop/returns.xlsx"],
     ["audit", "2016-17-Q4", "--data", "loop"],
-    ["audit", "2016-17-Q4", "--out", "loop"],
+    ["audit", "2016-17-Q4", "--archive", "loop"],
+    ["publish", "2016-17-Q4", "--archive", "loop"],
+    ["quarters", "--archive", "loop"],
 ]
 
 

@@ -2,10 +2,10 @@
 
 A quarter is built twice into two folders, the second time from another working directory,
 with another time zone and locale in the calling process, and every file (report.html, each
-executed notebook, manifest.json) must have the same sha256. The outputs carry no time stamps
-and no machine paths: the only provenance fields that may differ between two builds of the
-same code are the git commit and the uncommitted-changes flag, which ``record.same_record``
-and ``scorecard audit`` know to skip (docs/aqa/audit.md).
+executed notebook, the open data, manifest.json) must have the same sha256. The outputs
+carry no time stamps and no machine paths: the only provenance fields that may differ between
+two builds of the same code are the git commit and the uncommitted-changes flag, which
+``record.same_record`` and ``scorecard audit`` know to skip (docs/aqa/audit.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib import record, runner
+from scorecard_lib import opendata, record, runner
 from scorecard_lib.paths import PROJECT_ROOT
 
 pytestmark = pytest.mark.e2e
@@ -49,6 +49,7 @@ def test_two_builds_in_two_folders_give_identical_bytes_for_every_file(
     assert sorted(a) == [
         "manifest.json",
         *[f"notebooks/{s}.ipynb" for s in sorted(p.stem for p in first.glob("notebooks/*"))],
+        *[f"open-data/{name}" for name in sorted(opendata.FILES)],
         "report.html",
     ]
     different = sorted(name for name in a if a[name] != b.get(name))
