@@ -60,9 +60,9 @@ from typing import Any
 
 from . import manifest as manifest_mod
 from . import record
-from .errors import InputError, ScorecardError
+from .errors import InputError, PublishedError, ScorecardError
 from .lifetime import run_supervised
-from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve, resolve_given
+from .paths import DATA_DIR, OUTPUTS_DIR, PARAMS_DIR, PROJECT_ROOT, resolve, resolve_given
 from .quarters import Quarter, parse_quarter
 
 EXIT_IDENTICAL, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -431,14 +431,20 @@ def _csv_diff(old_text: str, new_text: str) -> list[str]:
 
 
 def check_inputs(
-    quarter: Quarter, data: Path, manifest: Mapping[str, Any]
+    quarter: Quarter, data: Path, manifest: Mapping[str, Any], *, recorded_only: bool = False
 ) -> tuple[list[Finding], list[str]]:
-    """Every input file against the manifest: findings, and the changed/added/removed names."""
+    """Every input file against the manifest: findings, and the changed/added/removed names.
+
+    With ``recorded_only`` (an audit with the recorded code) a file today's code reads but the
+    record did not list is left out: the recorded code never reads it (a file the recorded
+    code *would* read shows up in the re-run's manifest, which is compared too)."""
     from . import loading
 
     recorded = {str(e["path"]): str(e["sha256"]) for e in manifest.get("inputs") or []}
     files = loading.input_files(quarter, data)
     current = {e["path"]: e["sha256"] for e in manifest_mod.input_entries(files, data)}
+    if recorded_only:
+        current = {name: sha for name, sha in current.items() if name in recorded}
     by_name = {manifest_mod.manifest_path(p, data): p for p in files}
     commit = (manifest.get("code") or {}).get("git_commit")
     found: list[Finding] = []
@@ -820,6 +826,29 @@ def compare_manifest_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> l
     return found
 
 
+def unexplained_manifest_difference(
+    old: Mapping[str, Any], new: Mapping[str, Any], found: Sequence[Finding]
+) -> list[Finding]:
+    """When nothing else differs, the two manifests must be the same too (git fields, the
+    output hashes and the publication block aside, as :func:`record.normalise_manifest`
+    says): a field the other checks do not describe (an extra key under ``code`` or
+    ``environment``, say) is named here, so an IDENTICAL verdict always means identical
+    manifests."""
+    if any(f.differs for f in found):
+        return []
+    a = _flat(record.normalise_manifest(old))
+    b = _flat(record.normalise_manifest(new))
+    keys = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+    return [
+        Finding(
+            "manifest",
+            f"{key}: {json.dumps(a.get(key), sort_keys=True)[:200]} when published, "
+            f"{json.dumps(b.get(key), sort_keys=True)[:200]} in the re-run",
+        )
+        for key in keys[:MAX_DETAILS]
+    ]
+
+
 # --- HTML: tables, charts, text ---------------------------------------------------------------
 
 
@@ -1157,8 +1186,16 @@ def compare_notebooks(old_path: Path, new_path: Path) -> list[str]:
     return lines
 
 
-def _without_provenance(text: str) -> str:
-    return re.sub(r'<section id="provenance".*?</section>', "", text, count=1, flags=re.DOTALL)
+_PROVENANCE = re.compile(r'<section id="provenance".*?</section>', re.DOTALL)
+
+
+def _split_provenance(text: str) -> tuple[str, str]:
+    """The report without its provenance section, and that section. Used only to describe a
+    difference already found (never to decide whether two reports are the same)."""
+    found = _PROVENANCE.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()] + text[found.end() :], found.group(0)
 
 
 def _report_order(name: str) -> tuple[int, str]:
@@ -1178,8 +1215,8 @@ def _section_title(name: str) -> str:
 
 def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
     """Every published file against the re-run's, git fields normalised; described in words."""
-    pa = record.normalised_files(published, rerun)
-    pb = record.normalised_files(rerun, published)
+    pa = record.normalised_files(published)
+    pb = record.normalised_files(rerun)
     found: list[Finding] = []
     names = sorted((set(pa) | set(pb)) - {record.MANIFEST_NAME}, key=_report_order)
     notebooks_differ = False
@@ -1206,15 +1243,14 @@ def compare_outputs(published: Path, rerun: Path) -> list[Finding]:
         found.append(Finding("outputs", "report.html is published but the re-run made none"))
     elif name in pa and pa[name] != pb[name]:
         old, new = pa[name].decode("utf-8"), pb[name].decode("utf-8")
-        old_body, new_body = _without_provenance(old), _without_provenance(new)
+        (old_body, old_prov), (new_body, new_prov) = _split_provenance(old), _split_provenance(new)
         if old_body == new_body:
-            found.append(
-                Finding(
-                    "outputs",
-                    "report.html: only its provenance block differs (the code, environment, "
-                    "inputs or parameters listed above)",
-                )
-            )
+            # Say what differs in it: text slipped into the provenance must not pass for the
+            # code, environment or inputs it lists.
+            found += [
+                Finding("outputs", f"report.html, provenance block: {line}")
+                for line in _limit(compare_html(old_prov, new_prov), "in the provenance block")
+            ]
         elif notebooks_differ:
             found.append(
                 Finding(
@@ -1395,6 +1431,96 @@ def recorded_code_problem(manifest: Mapping[str, Any]) -> str | None:
     return None
 
 
+def check_keep_folder(keep: Path, records: Path, *, fresh: bool = True) -> Path:
+    """The folder ``--keep DIR`` names, resolved, once it is known to be safe to write the
+    re-runs into: never a published record or a folder inside one (any folder at or above
+    DIR holding a ``manifest.json``), never the folder of records (``records``, the archive
+    ``published/``, the drafts' ``outputs/``) or a folder inside them, and (``fresh``) never
+    an existing folder that already holds something. PublishedError (exit 2) otherwise,
+    before anything is run."""
+    from .archive import ARCHIVE_DIR
+
+    target = Path(keep).expanduser().resolve()
+    fix = "give --keep a new or empty folder outside the published records, e.g. /tmp/audit-kept"
+    for above in (target, *target.parents):
+        if (above / record.MANIFEST_NAME).is_file():
+            raise PublishedError(
+                "--keep names a folder inside a published record, which the audit must never "
+                "change",
+                where=_human(above),
+                fix=fix,
+            )
+    archives = {Path(records).resolve(), ARCHIVE_DIR.resolve(), OUTPUTS_DIR.resolve()}
+    if any(above in archives for above in (target, *target.parents)):
+        raise PublishedError(
+            "--keep names the folder of published records (or a folder inside it), where the "
+            "re-run could replace a record",
+            where=_human(target),
+            fix=fix,
+        )
+    if fresh and target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise PublishedError(
+            "--keep names a folder that already holds files, which the re-run would overwrite",
+            where=_human(target),
+            fix=fix,
+        )
+    return target
+
+
+def _keep_copy(src: Path, dst: Path) -> None:
+    """Copy a re-run into the --keep folder; never over something already there."""
+    if dst.exists():
+        raise PublishedError(
+            "--keep: the folder for this quarter's re-run already exists and was not replaced",
+            where=_human(dst),
+            fix="give --keep a new or empty folder",
+        )
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", ".*"))
+
+
+def snapshot_record(quarter: Quarter, folder: Path, dest: Path) -> dict[str, Any]:
+    """Copy the record in ``folder`` (manifest, report, notebooks) to ``dest`` while holding
+    the lock ``scorecard publish`` holds while it adds a record beside it, and return its
+    manifest. The audit reads only this copy, so it never compares a manifest with files of
+    another moment. LockedError (exit 2) when a publication is in progress."""
+    from filelock import FileLock, Timeout
+
+    from .errors import LockedError
+    from .publishing import LOCK_NAME, LOCK_TIMEOUT
+
+    lock: FileLock | None = FileLock(str(folder.parent / LOCK_NAME), timeout=LOCK_TIMEOUT)
+    try:
+        assert lock is not None
+        lock.acquire()
+    except Timeout:
+        raise LockedError(
+            f"A publication is in progress beside the record of {quarter.prose} ({quarter.id}), "
+            "so it cannot be audited now",
+            where=_human(folder.parent / LOCK_NAME),
+            fix="wait for it to finish, then audit again",
+        ) from None
+    except OSError:
+        lock = None  # a folder we may not write to: nobody can publish into it either
+    try:
+        recorded = load_record(quarter, folder)
+        dest.mkdir(parents=True)
+        for name in record.record_files(folder):
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(folder / name, dest / name)
+        copied = record.read_json(dest / record.MANIFEST_NAME)
+    finally:
+        if lock is not None:
+            lock.release()
+    if copied != recorded:  # changed between reading and copying (only without the lock)
+        raise LockedError(
+            f"The published record of {quarter.id} changed while it was being read",
+            where=_human(folder),
+            fix="audit again when nobody is changing it",
+        )
+    return recorded
+
+
 def audit_quarter(
     quarter: str | Quarter | None = None,
     *,
@@ -1405,6 +1531,7 @@ def audit_quarter(
     code: str = RECORDED,
     keep: Path | None = None,
     on_event: AuditEvent | None = None,
+    keep_checked: bool = False,
 ) -> AuditResult:
     """Audit one published record (see the module docstring): the standing record of
     ``quarter`` in the archive, or the record in ``folder``. ``code`` is ``"recorded"`` (re-run
@@ -1416,7 +1543,28 @@ def audit_quarter(
         raise ValueError(f"code must be {RECORDED!r} or {CURRENT!r}, not {code!r}")
     started = time.perf_counter()
     q, folder = find_record(quarter, archive_dir=archive_dir, folder=folder)
-    recorded = load_record(q, folder)
+    if keep is not None:
+        keep = check_keep_folder(keep, folder.parent, fresh=not keep_checked)
+    with tempfile.TemporaryDirectory(prefix=f"scorecard-audit-{q.id}-record-") as snap:
+        snapshot = Path(snap) / "record"
+        recorded = snapshot_record(q, folder, snapshot)
+        result = _audit_record(q, folder, snapshot, recorded, data_dir, jobs, code, keep, on_event)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _audit_record(
+    q: Quarter,
+    folder: Path,
+    snapshot: Path,
+    recorded: dict[str, Any],
+    data_dir: Path | None,
+    jobs: int | None,
+    code: str,
+    keep: Path | None,
+    on_event: AuditEvent | None,
+) -> AuditResult:
+    """The audit of the record copied to ``snapshot`` (shown as ``folder``)."""
     data = resolve_given(data_dir) if data_dir else recorded_data_dir(recorded)
     if not data.is_dir():
         raise InputError(
@@ -1435,8 +1583,8 @@ def audit_quarter(
             )
     result = AuditResult(quarter_id=q.id, folder=folder, code=code)
     findings = result.findings
-    findings += check_published_files(folder, recorded)
-    input_findings, changed = check_inputs(q, data, recorded)
+    findings += check_published_files(snapshot, recorded)
+    input_findings, changed = check_inputs(q, data, recorded, recorded_only=code == RECORDED)
     findings += input_findings
     code_now = manifest_mod.code_version()
     code_differs = code_now.get("source_sha256") != (recorded.get("code") or {}).get(
@@ -1444,7 +1592,9 @@ def audit_quarter(
     )
     if code == CURRENT:
         findings += compare_code(recorded.get("code") or {}, code_now)
-    findings += compare_environment(recorded.get("environment") or {}, manifest_mod.environment())
+        findings += compare_environment(
+            recorded.get("environment") or {}, manifest_mod.environment()
+        )
 
     with tempfile.TemporaryDirectory(prefix=f"scorecard-audit-{q.id}-") as tmp_name:
         tmp = Path(tmp_name)
@@ -1464,6 +1614,16 @@ def audit_quarter(
         else:
             rerun, problems = _rerun_recorded_code(q, recorded, data, tmp, jobs)
             findings += [Finding("rerun", f.text) for f in problems]
+            # The environment as the recorded code sees it (its own list of packages), taken
+            # from the re-run's manifest; today's code would name packages it never used.
+            fresh_env = (
+                (record.read_json(rerun / record.MANIFEST_NAME) or {}).get("environment")
+                if rerun is not None
+                else None
+            )
+            findings += compare_environment(
+                recorded.get("environment") or {}, fresh_env or manifest_mod.environment()
+            )
             how = (
                 "with the recorded code (a git worktree of commit "
                 f"{_short((recorded.get('code') or {}).get('git_commit'))})"
@@ -1491,12 +1651,12 @@ def audit_quarter(
                 quarter_id=q.id,
             )
             findings += compare_manifest_fields(recorded, fresh)
-            findings += compare_outputs(folder, rerun)
+            findings += compare_outputs(snapshot, rerun)
+            findings += unexplained_manifest_difference(recorded, fresh, findings)
             if keep is not None:
                 name = q.id if code == CURRENT else f"{q.id}-recorded-code"
-                _copy_tree(rerun, Path(keep) / name)
+                _keep_copy(rerun, keep / name)
     result.verdict = _verdict(result, changed, code_differs)
-    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -1531,7 +1691,8 @@ def _verdict(result: AuditResult, changed: Sequence[str], code_differs: bool) ->
         return (
             "The inputs, code and package versions match the manifest, yet the outputs differ: "
             "something the manifest does not record changed (operating system, fonts, an "
-            "unpinned package), or the build is not deterministic. Please report it."
+            "unpinned package), the build is not deterministic, or the published files were "
+            "edited and the hashes in their manifest changed to match. Please report it."
         )
     text = "The published record is not reproduced because " + " and ".join(causes) + "."
     if not recorded_code and code_differs:
@@ -1567,6 +1728,8 @@ def audit_all(
             fix="publish one with 'scorecard publish QUARTER', or give the archive with --archive",
         )
     run = audit or audit_quarter
+    if keep is not None:
+        keep = check_keep_folder(keep, archive)
     workers = max(1, min(parallel or default_parallel(jobs), len(records)))
     # the CPUs are shared out: each quarter's sections get their part, not every CPU
     each = jobs or max(1, (os.cpu_count() or 1) // workers)
@@ -1581,6 +1744,7 @@ def audit_all(
                 code=code,
                 keep=keep,
                 on_event=on_event,
+                keep_checked=True,
             )
         except ScorecardError as exc:
             return AuditResult(quarter_id=r.quarter.id, folder=r.folder, error=exc.message())

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import platform
@@ -69,12 +70,14 @@ CATALOGUE_FILE = "catalogue.csv"
 #: section. ``tests/test_cache.py`` checks these declarations against the real notebooks: it
 #: changes each other section's commentary and checks the section's output does not change.
 COMMENTARY_READ: Mapping[str, frozenset[str]] = {
-    "overview": frozenset({"overview"}),
+    # the cover report explains every section's red indicators with an update
+    "overview": frozenset({"overview", "childrens_services", "adult_care", "workforce"}),
     "childrens_services": frozenset({"childrens_services"}),
     "adult_care": frozenset({"adult_care"}),
     "workforce": frozenset({"workforce"}),
     "corporate_risk": frozenset(),
-    "appendix": frozenset(),
+    # Appendix 1 shows the other commentary of the indicators without a service section
+    "appendix": frozenset({"overview"}),
 }
 
 
@@ -179,7 +182,10 @@ def _catalogue_sections(catalogue: Path) -> dict[str, set[str]] | None:
     try:
         import pandas as pd
 
-        df = pd.read_csv(catalogue, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        from . import readers
+
+        text = readers.read_capped(catalogue, readers.MAX_CSV_BYTES, encoding="utf-8-sig")
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
         ids = [str(x).strip() for x in df["indicator_id"].tolist()]
         sections = [str(x).strip() for x in df["section"].tolist()]
     except Exception:
@@ -198,10 +204,10 @@ class _CommentarySlicer:
         self.raw_sha = _file_sha(path)
         self.entries: list[tuple[str, Any, set[str] | None]] | None = None
         try:
-            import yaml
+            from . import readers
 
             # exactly as loading reads it, so the slice sees what the notebooks see
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = readers.load_yaml(readers.read_capped(path, readers.MAX_YAML_BYTES))
         except Exception:
             return  # unreadable: every section is keyed on the whole file
         sections = _catalogue_sections(catalogue)

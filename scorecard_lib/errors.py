@@ -7,6 +7,7 @@ A :class:`ScorecardError` is a *user* error or an expected failure: the CLI prin
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -70,9 +71,37 @@ class ValidationError(ScorecardError):
         super().__init__(f"{len(self.problems)} input problems")
 
     def message(self) -> str:
+        """One line per problem, but at most :data:`SHOWN_PER_KIND` of each kind (the same
+        rule in the same file); the rest of a kind are counted in one line, so a file with a
+        million bad rows gives a short message, not a million lines."""
         n = len(self.problems)
-        head = f"The input data has {n} problem{'s' if n != 1 else ''}:"
-        return "\n".join([head, *(f"- {p.describe()}" for p in self.problems)])
+        head = f"The input data has {n:,} problem{'s' if n != 1 else ''}:"
+        lines = [head]
+        kinds: dict[tuple[str, str], list[Problem]] = {}
+        for p in self.problems:
+            kinds.setdefault((p.file, _kind(p.rule)), []).append(p)
+        shown_now = {id(p) for group in kinds.values() for p in group[:SHOWN_PER_KIND]}
+        lines += [f"- {p.describe()}" for p in self.problems if id(p) in shown_now]
+        for (file, _), group in kinds.items():
+            more = len(group) - SHOWN_PER_KIND
+            if more > 0:
+                like = group[0].rule.split(" (")[0]  # without the row numbers it may name
+                lines.append(
+                    f"- {file}: {more:,} more problem{'s' if more != 1 else ''} like "
+                    f"'{like}' ({len(group):,} in all). Fix: correct the ones above, then "
+                    "validate again to see the rest"
+                )
+        return "\n".join(lines)
+
+
+#: Problems of one kind (one rule in one file) listed before the rest are only counted.
+SHOWN_PER_KIND = 10
+
+
+def _kind(rule: str) -> str:
+    """A rule with its numbers taken out (row numbers, ids such as OB03), so that the same
+    rule met on many rows is one kind."""
+    return re.sub(r"\d+", "#", rule)
 
 
 class ExecutionError(ScorecardError):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Context, Decimal
 from numbers import Real
@@ -222,11 +223,24 @@ def format_value(value: Any, unit: str, decimals: int, unit_label: str | None = 
     number = format_number(value, decimals)
     if number == NO_DATA_TEXT:
         return NO_DATA_TEXT
+    return with_unit(number, unit, unit_label)
+
+
+def with_unit(number: str, unit: str, unit_label: str | None = "") -> str:
+    """A number already written out (``"1,304"``, or as reported: ``"just over 1,300"``)
+    followed or preceded by its unit, as :func:`format_value` writes it."""
+    if unit not in UNITS:
+        raise InputError(
+            f"'{unit}' is not a unit the report knows",
+            fix=f"use one of: {', '.join(UNITS)}",
+        )
     label = "" if is_missing(unit_label) else str(unit_label or "").strip()
     if unit == "percent":
         return f"{number}%"
     if unit == "gbp":
-        return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
+        if number[:1].isdigit() or number.startswith("-"):
+            return f"-£{number[1:]}" if number.startswith("-") else f"£{number}"
+        return re.sub(r"(-?)(\d)", r"\1£\2", number, count=1)  # "about £3,000"
     if unit == "per_10000":
         return f"{number} {label or 'per 10,000'}"
     if unit == "days":

@@ -20,7 +20,7 @@ import difflib
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import kept, schemas
+from . import kept, readers, schemas
 from .errors import InputError, Problem, QuarterError, ValidationError
 from .paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
 from .quarters import EXAMPLE, Quarter, parse_quarter
@@ -38,6 +38,40 @@ SETTINGS_FILE = "settings.yaml"
 QUARTER_FILES = ("values.csv", "commentary.yaml", "risks.csv", "breakdowns.csv", "overrides.csv")
 REQUIRED_QUARTER_FILES = ("values.csv", "risks.csv")
 PARAM_KEYS = ("quarter", "cabinet_date", "title", "council")
+#: The officer-written text of the Cabinet paper sits beside the parameters file, in
+#: ``params/QUARTER.paper.yaml`` (format in docs/data-model.md; used by paper.py).
+PAPER_SUFFIX = ".paper.yaml"
+#: Keys of the paper file whose value is one piece of text, in the order they are listed.
+PAPER_TEXT_KEYS = (
+    "meeting",
+    "item_title",
+    "cabinet_member",
+    "relevant_officer",
+    "purpose",
+    "caveats",
+    "risk_background",
+    "background_papers",
+)
+#: Keys under ``implications:``, one piece of text each.
+PAPER_IMPLICATION_KEYS = ("legal_financial_hr", "privacy_public_health", "equality_diversity")
+PAPER_KEYS = (*PAPER_TEXT_KEYS, "implications", "contacts")
+#: Longest text accepted for one paper field (a page or so): more is a pasted document.
+PAPER_MAX_CHARS = 4000
+#: The schema of a parameters file: the YAML types each key may have (a quoted or unquoted
+#: date is read as text or as a date; the quarter as text). Anything else, a list or mapping
+#: above all, is refused rather than published as a Python repr.
+PARAM_TYPES: dict[str, type | tuple[type, ...]] = {
+    "quarter": str,
+    "cabinet_date": (str, date),
+    "title": str,
+    "council": str,
+}
+_KIND_WORDS = {
+    "quarter": "a quarter written as text",
+    "cabinet_date": "a date written as text",
+    "title": "one line of text",
+    "council": "one line of text",
+}
 DEFAULT_SETTINGS: dict[str, Any] = {
     "risk_bands": {"red": 15, "amber": 5},
     "direction_threshold_percent": 1.0,
@@ -59,6 +93,9 @@ class Inputs:
     risks: pd.DataFrame  # every register snapshot up to the quarter, with a 'quarter' column
     breakdowns: pd.DataFrame  # this quarter's breakdowns
     overrides: pd.DataFrame  # this quarter's overrides
+    # the officer-written text of the Cabinet paper (paper_path's keys; absent keys left out)
+    paper: Mapping[str, Any] = field(default_factory=dict)
+    paper_file: str = ""  # the paper file as messages name it (params/QUARTER.paper.yaml)
 
 
 # --- locating things ------------------------------------------------------------------------
@@ -190,6 +227,11 @@ def params_path(quarter: Quarter, params_dir: Path | str | None = None) -> Path:
     return resolve(params_dir, PARAMS_DIR) / f"{quarter.id}.yaml"
 
 
+def paper_path(quarter: Quarter, params_dir: Path | str | None = None) -> Path:
+    """The officer-written text of the quarter's Cabinet paper, beside its parameters file."""
+    return resolve(params_dir, PARAMS_DIR) / f"{quarter.id}{PAPER_SUFFIX}"
+
+
 def input_files(
     quarter: str | Quarter,
     data_dir: Path | str | None = None,
@@ -202,6 +244,7 @@ def input_files(
         root / CATALOGUE_FILE,
         root / SETTINGS_FILE,
         params_path(q, _params_dir(data_dir, params_dir)),
+        paper_path(q, _params_dir(data_dir, params_dir)),
     ]
     for earlier in available_quarters(root):
         if earlier <= q:
@@ -213,8 +256,20 @@ def input_files(
 
 
 def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
+    """The YAML file read safely (:mod:`readers`: size cap, duplicate keys, alias bombs);
+    None, with the problem added, when it cannot be."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = readers.read_capped(path, readers.MAX_YAML_BYTES)
+    except readers.TooLargeError as exc:
+        problems.append(
+            Problem(
+                file=shown(path, data_dir),
+                rule=readers.too_large_rule(exc),
+                fix="check that this is the right file; a YAML input holds parameters, "
+                "settings or commentary only",
+            )
+        )
+        return None
     except FileNotFoundError:
         problems.append(
             Problem(
@@ -234,7 +289,10 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
         )
         return None
     try:
-        return yaml.safe_load(text)
+        return readers.load_yaml(text)
+    except readers.YamlRefused as exc:
+        problems.append(Problem(file=shown(path, data_dir), rule=exc.rule, fix=exc.fix))
+        return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         what = getattr(exc, "problem", None) or "it is not valid YAML"
@@ -282,12 +340,21 @@ def _read_csv(
             )
         return None
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = readers.read_capped(path, readers.MAX_CSV_BYTES, encoding="utf-8-sig")
         if not _even_rows(text, name, problems, columns):
             return None
         # Blank lines are kept (and dropped later) so that row numbers stay the spreadsheet's.
         return pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
+    except readers.TooLargeError as exc:
+        problems.append(
+            Problem(
+                file=name,
+                rule=readers.too_large_rule(exc),
+                fix="check that this is the right file; split off or remove rows that do not "
+                "belong to this quarter",
+            )
         )
     except UnicodeDecodeError:
         problems.append(
@@ -468,7 +535,24 @@ def _params(
         )
         return {"quarter": q.id, "title": "Balanced Scorecard", "council": "", "cabinet_date": ""}
     params = {str(k): v for k, v in data.items()}
+    refused: set[str] = set()
+    for key, kinds in PARAM_TYPES.items():
+        value = params.get(key)
+        if value is None or (isinstance(value, kinds) and not isinstance(value, bool)):
+            continue
+        problems.append(
+            Problem(
+                file=name,
+                column=key,
+                rule=f"must be {_KIND_WORDS[key]}, not {_yaml_kind(value)}",
+                fix=f"write one line '{key}: ...' with the text in quotes",
+            )
+        )
+        params[key] = ""  # reported; never published as a Python repr
+        refused.add(key)
     for key in PARAM_KEYS:
+        if key in refused:
+            continue
         if key not in params or params[key] in (None, ""):
             problems.append(
                 Problem(
@@ -529,6 +613,39 @@ def _params(
     return params
 
 
+def load_paper(
+    quarter: str | Quarter,
+    data_dir: Path | str | None = None,
+    params_dir: Path | str | None = None,
+) -> tuple[dict[str, Any], str]:
+    """The quarter's checked Cabinet paper text (``params/QUARTER.paper.yaml``; empty when
+    there is none) and the file's name as messages show it; raises ValidationError when the
+    file is wrong. For checks that need the paper without the rest of the inputs."""
+    q = parse_quarter(quarter)
+    root = resolve(data_dir, DATA_DIR)
+    path = paper_path(q, _params_dir(data_dir, params_dir))
+    problems: list[Problem] = []
+    paper = _paper(path, root, problems)
+    if problems:
+        raise ValidationError(problems)
+    return paper, shown(path, root)
+
+
+def _yaml_kind(value: object) -> str:
+    """What a YAML value is, in words, for messages."""
+    if isinstance(value, Mapping):
+        return "a mapping of keys and values"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, bool):
+        return "yes/no"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, date):
+        return "a date"
+    return type(value).__name__
+
+
 def _is_iso_date(value: object) -> bool:
     if isinstance(value, date):
         return True
@@ -584,8 +701,21 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
             )
         )
         settings["risk_bands"] = DEFAULT_SETTINGS["risk_bands"]
+    notice = settings.get("notice")
+    if notice is None:
+        settings["notice"] = ""
+    elif not isinstance(notice, str):
+        problems.append(
+            Problem(
+                file=shown(path, root),
+                column="notice",
+                rule=f"must be one line of text, not {_yaml_kind(notice)}",
+                fix="write 'notice: ...' with the text in quotes, or leave it empty",
+            )
+        )
+        settings["notice"] = ""
     thr = settings.get("direction_threshold_percent")
-    if not isinstance(thr, int | float) or thr < 0:
+    if isinstance(thr, bool) or not isinstance(thr, int | float) or thr < 0:
         problems.append(
             Problem(
                 file=shown(path, root),
@@ -596,6 +726,141 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
         )
         settings["direction_threshold_percent"] = 1.0
     return settings
+
+
+def _paper_text(value: Any, name: str, key: str, problems: list[Problem]) -> str | None:
+    """One text field of the paper file: a string (a number or date is taken as written),
+    not a list or mapping, of reasonable length. None when it is wrong (reported)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool | Mapping | list):
+        problems.append(
+            Problem(
+                file=name,
+                column=key,
+                rule="this must be text",
+                fix=f"write '{key}: ' followed by the text, or '{key}: |' and the text on "
+                "the indented lines below",
+            )
+        )
+        return None
+    text = str(value).strip()
+    if len(text) > PAPER_MAX_CHARS:
+        problems.append(
+            Problem(
+                file=name,
+                column=key,
+                rule=f"the text is {len(text)} characters long, more than the "
+                f"{PAPER_MAX_CHARS} a section of the cover report may have",
+                fix="shorten it, and put the detail in a background paper",
+            )
+        )
+        return None
+    if any(ord(c) < 32 and c not in "\n\t" for c in text):
+        problems.append(
+            Problem(
+                file=name,
+                column=key,
+                rule="the text holds control characters",
+                fix="retype the text, or paste it as plain text",
+            )
+        )
+        return None
+    return text
+
+
+def _paper(path: Path, root: Path, problems: list[Problem]) -> dict[str, Any]:
+    """The officer-written text of the Cabinet paper. A missing file or field is allowed here
+    (a draft shows a "to be completed" box); ``paper.missing_for_publication`` names them."""
+    if not path.is_file():
+        return {}
+    name = shown(path, root)
+    data = _read_yaml(path, root, problems)
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        problems.append(
+            Problem(
+                file=name,
+                rule="the file must hold 'key: text' lines",
+                fix=f"write the keys {', '.join(PAPER_KEYS)} (see docs/data-model.md)",
+            )
+        )
+        return {}
+    paper: dict[str, Any] = {}
+    for key in sorted(set(map(str, data)) - set(PAPER_KEYS)):
+        close = difflib.get_close_matches(key, list(PAPER_KEYS), n=1)
+        problems.append(
+            Problem(
+                file=name,
+                column=key,
+                rule="this key is not known",
+                fix=f"rename it to '{close[0]}'"
+                if close
+                else f"remove it; the keys are {', '.join(PAPER_KEYS)}",
+            )
+        )
+    for key in PAPER_TEXT_KEYS:
+        if key in data:
+            text = _paper_text(data[key], name, key, problems)
+            if text is not None:
+                paper[key] = text
+    if "implications" in data:
+        given = data["implications"]
+        if given is None:
+            given = {}
+        if not isinstance(given, Mapping):
+            problems.append(
+                Problem(
+                    file=name,
+                    column="implications",
+                    rule="implications must list one text for each kind of implication",
+                    fix="write 'implications:' and under it, indented, "
+                    + ", ".join(f"'{k}: ...'" for k in PAPER_IMPLICATION_KEYS),
+                )
+            )
+            given = {}
+        implications: dict[str, str] = {}
+        for key in sorted(set(map(str, given)) - set(PAPER_IMPLICATION_KEYS)):
+            close = difflib.get_close_matches(key, list(PAPER_IMPLICATION_KEYS), n=1)
+            problems.append(
+                Problem(
+                    file=name,
+                    column=f"implications.{key}",
+                    rule="this kind of implication is not known",
+                    fix=f"rename it to '{close[0]}'"
+                    if close
+                    else f"use only {', '.join(PAPER_IMPLICATION_KEYS)}",
+                )
+            )
+        for key in PAPER_IMPLICATION_KEYS:
+            if key in given:
+                text = _paper_text(given[key], name, f"implications.{key}", problems)
+                if text is not None:
+                    implications[key] = text
+        paper["implications"] = implications
+    if "contacts" in data:
+        contacts = data["contacts"]
+        if contacts is None:
+            contacts = []
+        if isinstance(contacts, str):
+            contacts = [contacts]
+        if not isinstance(contacts, list):
+            problems.append(
+                Problem(
+                    file=name,
+                    column="contacts",
+                    rule="contacts must be a list",
+                    fix="write each contact on its own line starting with '- '",
+                )
+            )
+            contacts = []
+        texts = [
+            _paper_text(c, name, f"contacts (item {i})", problems)
+            for i, c in enumerate(contacts, start=1)
+        ]
+        paper["contacts"] = [t for t in texts if t]
+    return paper
 
 
 def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame:
@@ -637,6 +902,21 @@ def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame
                     fix="use only 'commentary', 'actions' and 'author'",
                 )
             )
+        texts = {}
+        for part in ("commentary", "author"):
+            value = entry.get(part)
+            if value is not None and not isinstance(value, str):
+                problems.append(
+                    Problem(
+                        file=name,
+                        column=f"{key}.{part}",
+                        rule=f"must be text, not {_yaml_kind(value)}",
+                        fix=f"write the {part} as text: after '{part}: |' on indented lines, "
+                        "or in quotes",
+                    )
+                )
+                value = None
+            texts[part] = value or ""
         actions = entry.get("actions") or []
         if isinstance(actions, str):
             actions = [actions]
@@ -653,9 +933,9 @@ def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame
         rows.append(
             {
                 "indicator_id": str(key),
-                "commentary": str(entry.get("commentary") or ""),
+                "commentary": texts["commentary"],
                 "actions": [a.strip() for a in actions],
-                "author": str(entry.get("author") or ""),
+                "author": texts["author"],
             }
         )
     return pd.DataFrame(rows, columns=columns) if rows else _empty(columns)
@@ -673,6 +953,8 @@ def load_inputs(
     problems: list[Problem] = []
     passed: list[str] = []  # tables validated now without a problem (kept.py)
     params = _params(q, root, _params_dir(data_dir, params_dir), problems)
+    paper_file = paper_path(q, _params_dir(data_dir, params_dir))
+    paper = _paper(paper_file, root, problems)
     settings = _settings(root, problems)
 
     catalogue = _table(root / CATALOGUE_FILE, schemas.CATALOGUE, root, problems, passed=passed)
@@ -746,6 +1028,8 @@ def load_inputs(
         risks=risks_all,
         breakdowns=breakdowns,
         overrides=overrides,
+        paper=paper,
+        paper_file=shown(paper_file, root),
     )
 
 

@@ -238,17 +238,26 @@ def read_manifest(path: Path) -> dict[str, Any]:
 
 
 def provenance(manifest: Mapping[str, Any]) -> dict[str, Any]:
-    """The report's provenance block: quarter, parameters, inputs (with short hashes), code
-    version, environment and the command to re-run. Outputs are left out (the report cannot
+    """The report's short provenance block: quarter, parameters, how many input files and
+    packages (each listed with its fingerprint or version in ``manifest.json``, not in the
+    report), code version and the command to re-run. Outputs are left out (the report cannot
     contain its own hash)."""
+    inputs = manifest.get("inputs") or []
+    env = dict(manifest.get("environment") or {})
+    packages = env.get("packages") or {}
+    s = "" if len(inputs) == 1 else "s"
+    short_env: dict[str, Any] = {k: v for k, v in env.items() if k != "packages"}
+    if packages:
+        short_env["packages"] = (
+            f"{len(packages)} pinned package{'' if len(packages) == 1 else 's'}, each with its "
+            "version in manifest.json"
+        )
     return {
         "quarter": manifest.get("quarter"),
         "parameters": dict(manifest.get("parameters") or {}),
-        "inputs": [
-            {"path": e["path"], "sha256": str(e["sha256"])[:SHORT_HASH]}
-            for e in manifest.get("inputs") or []
-        ],
+        "inputs": f"{len(inputs)} file{s} of data and parameters, each with its SHA-256 "
+        "fingerprint in manifest.json",
         "code_version": dict(manifest.get("code") or {}),
-        "environment": dict(manifest.get("environment") or {}),
+        "environment": short_env,
         "command": manifest.get("command"),
     }

@@ -11,7 +11,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from .formatting import format_value
+from .formatting import format_value, with_unit
 from .quarters import Quarter, parse_quarter
 from .rating import IMPROVING, NO_CHANGE, WORSENING
 
@@ -37,15 +37,47 @@ def summary_sentences(counts: Mapping[str, int], quarter: Quarter, updated_red: 
             bits.append(f"{nd} {_plural(nd, 'has', 'have')} no data yet")
         out.append("; ".join(bits).capitalize() + ".")
     if r:
-        out.append(
-            f"Of the {r} red {_plural(r, 'indicator', 'indicators')}, {updated_red} "
-            f"{_plural(updated_red, 'has', 'have')} had a performance update in {quarter.prose}."
-        )
+        out.append(red_update_sentence(r, updated_red, quarter))
     return out
+
+
+def red_update_sentence(red: int, updated: int, quarter: Quarter) -> str:
+    """How many of the red indicators have a new figure, without "0 of" or "1 ... have"."""
+    if red == 1:
+        verb = "has" if updated else "has not"
+        return f"The red indicator {verb} had a performance update in {quarter.prose}."
+    if updated == 0:
+        return f"None of the {red} red indicators has had a performance update in {quarter.prose}."
+    if updated == red:
+        return f"All {red} red indicators have had a performance update in {quarter.prose}."
+    return (
+        f"Of the {red} red indicators, {updated} {_plural(updated, 'has', 'have')} had a "
+        f"performance update in {quarter.prose}."
+    )
+
+
+def count_words(count: int, one: str, many: str) -> str:
+    """ "1 indicator", "3 indicators": a count with its noun in agreement."""
+    return f"{count} {_plural(count, one, many)}"
 
 
 def _value(row: Mapping[str, Any], value: float | None) -> str:
     return format_value(value, row["unit"], int(row["decimals"]), row.get("unit_label") or "")
+
+
+def latest_value_text(row: Mapping[str, Any]) -> str:
+    """The latest figure as sentences write it: as the service reported it when it said so
+    ("just over 1,300 older people"), otherwise the number itself."""
+    reported = row.get("reported_as")
+    if isinstance(reported, str) and reported.strip():
+        return with_unit(reported.strip(), row["unit"], row.get("unit_label") or "")
+    return _value(row, row["value"])
+
+
+def _shown(row: Mapping[str, Any], x: float) -> float:
+    """A figure rounded as the report shows it: words such as "increased" or "above" describe
+    what the reader sees, not a difference hidden beyond the last decimal shown."""
+    return round(float(x), int(row["decimals"]))
 
 
 def natural_decimals(value: float, decimals: int) -> int:
@@ -76,16 +108,21 @@ def headline(row: Mapping[str, Any], quarter: Quarter) -> list[str]:
     subject = row["subject"]
     prev = row.get("previous_value")
     sentences: list[str] = []
+    latest = latest_value_text(row)
     if _missing(prev):
-        sentences.append(f"{subject} is {_value(row, value)}.")
+        sentences.append(f"{subject} is {latest}.")
     else:
-        if round(value - prev, 9) > 0:
-            verb = "has increased to"
-        elif round(value - prev, 9) < 0:
-            verb = "has decreased to"
-        else:
+        same_shown = _shown(row, value) == _shown(row, prev)
+        steady = row["short_term"] == NO_CHANGE
+        if same_shown:
             verb = "has stayed at"
-        sentences.append(f"{subject} {verb} {_value(row, value)}.")
+        elif steady:  # a change under the threshold of "no noticeable change"
+            verb = "has stayed at about"
+        elif value > prev:
+            verb = "has increased to"
+        else:
+            verb = "has decreased to"
+        sentences.append(f"{subject} {verb} {latest}.")
         prev_q = parse_quarter(row["previous_quarter"])
         latest_q = parse_quarter(row["value_quarter"])
         when: str
@@ -99,15 +136,14 @@ def headline(row: Mapping[str, Any], quarter: Quarter) -> list[str]:
             when = f"in {prev_q.prose}"
         sentences.append(f"It was {_value(row, prev)} {when}.")
         word = {IMPROVING: "an improvement", WORSENING: "a deterioration"}.get(row["short_term"])
-        if word:
+        if word and not same_shown:
             sentences.append(f"This is {word} on the previous figure.")
-        elif row["short_term"] == NO_CHANGE:
-            sentences.append("This is no noticeable change on the previous figure.")
+        # "no noticeable change" is already said by "has stayed at (about)"
     ref = row.get("reference")
     if not _missing(ref):
-        if round(value - ref, 9) > 0:
+        if _shown(row, value) > _shown(row, ref):
             rel = "above"
-        elif round(value - ref, 9) < 0:
+        elif _shown(row, value) < _shown(row, ref):
             rel = "below"
         else:
             rel = "the same as"

@@ -46,8 +46,9 @@ from .executors import EventCallback
 from .paths import resolve
 from .quarters import Quarter, parse_quarter
 
-#: A pre-publish check: the quarter and its parameters (``params/QUARTER.yaml``, checked) in,
-#: a list of problems out, each a plain sentence naming what is missing and where.
+#: A pre-publish check: the quarter and its parameters (``params/QUARTER.yaml``, checked, plus
+#: ``data_dir``: the data folder, absolute) in, a list of problems out, each a plain sentence
+#: naming what is missing and where.
 PrePublishCheck = Callable[[Quarter, Mapping[str, Any]], list[str]]
 
 LOCK_NAME = ".publish.lock"
@@ -65,7 +66,21 @@ def _cover_fields(quarter: Quarter, params: Mapping[str, Any]) -> list[str]:
 
 
 #: The checks every publication must pass (add a function here to add a check).
-PRE_PUBLISH_CHECKS: list[PrePublishCheck] = [_cover_fields]
+def _paper_text(quarter: Quarter, params: Mapping[str, Any]) -> list[str]:
+    """The Cabinet paper's officer-written fields (``params/QUARTER.paper.yaml``) must all be
+    written: a draft shows a "to be completed" box for each missing one, a publication may
+    not (``paper.missing_for_publication`` names each, file and key)."""
+    from . import loading, paper
+    from .errors import ValidationError
+
+    try:
+        text, name = loading.load_paper(quarter, params.get("data_dir") or None)
+    except ValidationError as exc:
+        return [p.describe() for p in exc.problems]
+    return paper.missing_for_publication(text, name)
+
+
+PRE_PUBLISH_CHECKS: list[PrePublishCheck] = [_cover_fields, _paper_text]
 
 
 def pre_publish_problems(
@@ -167,7 +182,8 @@ def publish_quarter(
     data = resolve(data_dir, DATA_DIR).resolve()
     q = loading.check_quarter(q, data)
     params = loading.load_params(q, data)
-    problems = pre_publish_problems(q, params, checks)
+    # the checks receive the parameters as the notebooks do, data folder included
+    problems = pre_publish_problems(q, {**params, "data_dir": str(data)}, checks)
     if problems:
         raise NotFitToPublish(q, problems)
 

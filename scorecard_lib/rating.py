@@ -104,6 +104,7 @@ DASHBOARD_COLUMNS = (
     "description",
     "value",
     "value_quarter",
+    "reported_as",
     "period_label",
     "data_quality",
     "updated",
@@ -179,6 +180,7 @@ def dashboard(
         row.update(
             value=value,
             value_quarter=latest_q.id if latest_q else None,
+            reported_as=_clean(latest.get("reported_as")),
             period_label=_clean(latest.get("period_label")),
             data_quality=_clean(latest.get("data_quality")),
             updated=bool(latest_q == quarter),

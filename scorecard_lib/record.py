@@ -71,6 +71,8 @@ GIT_FIELDS: tuple[str, ...] = ("git_commit", "git_dirty")
 #: Provenance labels of those fields in the report (``assemble._LABELS``).
 _GIT_LABELS: tuple[str, ...] = ("Git commit", "Uncommitted changes to the code")
 GIT_PLACEHOLDER = "(git field not compared)"
+#: Digits of the commit id the report shows (``assemble.SHORT_HASH``).
+SHORT_COMMIT = 12
 #: Manifest block written by ``scorecard publish`` (version, supersedes, reason).
 PUBLICATION = "publication"
 
@@ -154,35 +156,61 @@ def record_files(folder: Path) -> list[str]:
     return sorted(names)
 
 
+_COMMIT = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+def is_commit(value: object) -> bool:
+    """True for a git commit id as the manifest records it: 40 lower-case hex digits (64 in
+    a repository using SHA-256)."""
+    return isinstance(value, str) and _COMMIT.fullmatch(value) is not None
+
+
 def normalise_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
     """The manifest without its git fields, without ``outputs`` (whose report hash depends
     on the git fields; the files themselves are compared instead) and without
-    ``publication`` (the act of publishing, not something a build makes: see archive.py)."""
+    ``publication`` (the act of publishing, not something a build makes: see archive.py).
+    A git field is replaced only when it holds what git gives (a commit id or nothing; yes,
+    no or nothing): anything else put there is compared as it is."""
     m = copy.deepcopy(dict(manifest))
     m.pop(PUBLICATION, None)
     code = m.get("code")
     if isinstance(code, dict):
-        for key in GIT_FIELDS:
-            if key in code:
-                code[key] = GIT_PLACEHOLDER
+        if code.get("git_commit") is None or is_commit(code.get("git_commit")):
+            code["git_commit"] = GIT_PLACEHOLDER
+        if code.get("git_dirty") is None or isinstance(code.get("git_dirty"), bool):
+            code["git_dirty"] = GIT_PLACEHOLDER
     m.pop("outputs", None)
     return m
 
 
-def normalise_report(text: str, manifests: tuple[Mapping[str, Any], ...] = ()) -> str:
-    """The report with the values of its git commit and uncommitted-changes lines replaced,
-    and any full or shortened commit named by ``manifests`` replaced too."""
-    for label in _GIT_LABELS:
-        text = re.sub(
-            rf"(<dt>{re.escape(label)}</dt>\s*<dd>).*?(</dd>)",
-            rf"\g<1>{GIT_PLACEHOLDER}\g<2>",
-            text,
-            flags=re.DOTALL,
-        )
-    for m in manifests:
-        commit = (m.get("code") or {}).get("git_commit") if isinstance(m, Mapping) else None
-        if isinstance(commit, str) and len(commit) >= 7:
-            text = text.replace(commit, GIT_PLACEHOLDER).replace(commit[:12], GIT_PLACEHOLDER)
+def _git_entries(commit: object) -> tuple[str, ...]:
+    """The provenance entries the report may show for the git fields of a manifest whose
+    commit is ``commit``, exactly as ``assemble`` writes them (label and value, nothing
+    else): the first 12 hex digits of a commit id, or "not recorded"; yes, no or not
+    recorded."""
+    shown = ["not recorded"]
+    if is_commit(commit):
+        shown.append(f"<code>{str(commit)[:SHORT_COMMIT]}</code>")
+    commit_label, dirty_label = _GIT_LABELS
+    return (
+        *(f"<dt>{commit_label}</dt><dd>{value}</dd>" for value in shown),
+        *(f"<dt>{dirty_label}</dt><dd>{value}</dd>" for value in ("yes", "no", "not recorded")),
+    )
+
+
+def normalise_report(text: str, manifest: Mapping[str, Any] | None = None) -> str:
+    """The report with the values of its git commit and uncommitted-changes entries replaced.
+
+    Only those two exact entries are touched, and only when they hold what ``assemble``
+    writes there: the commit recorded in the report's own ``manifest`` (checked to be a
+    commit id, shown by its first 12 digits) or "not recorded", and yes, no or not
+    recorded. Nothing else, however it is wrapped, is ever left out of the comparison: a
+    heading or script put inside one of those entries makes the report differ."""
+    commit = (manifest.get("code") or {}).get("git_commit") if manifest else None
+    commit_label, dirty_label = _GIT_LABELS
+    for entry in _git_entries(commit):
+        label = commit_label if entry.startswith(f"<dt>{commit_label}<") else dirty_label
+        text = text.replace(entry, f"<dt>{label}</dt><dd>{GIT_PLACEHOLDER}</dd>")
     return text
 
 
@@ -195,28 +223,25 @@ def read_json(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-def normalised_files(folder: Path, other: Path | None = None) -> dict[str, bytes]:
+def normalised_files(folder: Path) -> dict[str, bytes]:
     """Every published file of ``folder`` as bytes, with the git fields normalised (see the
-    module docstring). ``other``: a second record whose commit is also normalised away."""
+    module docstring and :func:`normalise_report`)."""
     folder = Path(folder)
-    manifests = tuple(
-        m for m in (read_json(f / MANIFEST_NAME) for f in (folder, other) if f) if m is not None
-    )
+    manifest = read_json(folder / MANIFEST_NAME)
     out: dict[str, bytes] = {}
     for name in record_files(folder):
         data = (folder / name).read_bytes()
         if name == MANIFEST_NAME:
-            m = read_json(folder / name)
-            if m is not None:
-                text = json.dumps(normalise_manifest(m), indent=2, sort_keys=True)
+            if manifest is not None:
+                text = json.dumps(normalise_manifest(manifest), indent=2, sort_keys=True)
                 data = text.encode("utf-8")
         elif name == REPORT_NAME:
             with contextlib.suppress(UnicodeDecodeError):
-                data = normalise_report(data.decode("utf-8"), manifests).encode("utf-8")
+                data = normalise_report(data.decode("utf-8"), manifest).encode("utf-8")
         out[name] = data
     return out
 
 
 def same_record(a: Path, b: Path) -> bool:
     """True when the two record folders publish the same thing (git fields aside)."""
-    return normalised_files(a, b) == normalised_files(b, a)
+    return normalised_files(a) == normalised_files(b)

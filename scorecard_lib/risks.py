@@ -55,6 +55,9 @@ def register(
     and bands, the previous quarter's current score and the trend. Sorted by current score,
     highest first, then id."""
     now = risks[risks["quarter"] == quarter.id].copy()
+    # the optional reason column: absent in older files, blank where no reason was given
+    reasons = now["reason"] if "reason" in now.columns else pd.Series(None, index=now.index)
+    now["reason"] = [None if pd.isna(r) or not str(r).strip() else str(r).strip() for r in reasons]
     before = risks[risks["quarter"] == quarter.previous().id]
     prev_scores = {
         r["risk_id"]: score(r["current_likelihood"], r["current_impact"])

@@ -152,8 +152,14 @@ def rerun_command(quarter: Quarter, data_parameter: str) -> str:
     return shlex.join(argv)
 
 
-def _lock(out: Path, quarter: Quarter) -> FileLock:
+def publish_lock(out: Path, quarter: Quarter) -> FileLock:
+    """The lock a run of ``quarter`` holds while it builds and publishes into ``out``; the
+    audit takes it too while it copies the published record, so it never reads a record
+    half replaced."""
     return FileLock(str(out / f".{quarter.id}.lock"), timeout=LOCK_TIMEOUT)
+
+
+_lock = publish_lock
 
 
 def run_quarter(

@@ -34,10 +34,11 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from . import schemas
+from . import readers, schemas
 from .errors import InputError, QuarterError
 from .files import make_staging_folder, write_atomically
 from .loading import (
+    PAPER_SUFFIX,
     Inputs,
     available_quarters,
     default_params_dir,
@@ -48,8 +49,16 @@ from .loading import (
 from .paths import DATA_DIR, PROJECT_ROOT, resolve
 from .quarters import Quarter, parse_quarter
 
-VALUES_COLUMNS: tuple[str, ...] = schemas.VALUES.columns
-RISK_COLUMNS: tuple[str, ...] = schemas.RISKS.columns
+#: The columns new-quarter and the returns workbook write. The optional note columns
+#: (values' ``reported_as``, risks' ``reason``) are added by hand where a quarter needs them:
+#: files without them load as before, and a draft quarter has nothing to put in them yet.
+OPTIONAL_NOTE_COLUMNS = ("reported_as", "reason")
+VALUES_COLUMNS: tuple[str, ...] = tuple(
+    c for c in schemas.VALUES.columns if c not in OPTIONAL_NOTE_COLUMNS
+)
+RISK_COLUMNS: tuple[str, ...] = tuple(
+    c for c in schemas.RISKS.columns if c not in OPTIONAL_NOTE_COLUMNS
+)
 BREAKDOWN_COLUMNS: tuple[str, ...] = schemas.BREAKDOWNS.columns
 #: Columns of values.csv carried into a new quarter (the reference a figure is rated against).
 CARRIED_COLUMNS: tuple[str, ...] = ("target", "benchmark", "benchmark_label", "benchmark_date")
@@ -183,9 +192,13 @@ def read_existing(folder: Path) -> dict[str, Any]:
         path = folder / f"{name}.csv"
         if path.is_file():
             try:
-                found[name] = pd.read_csv(
-                    path, dtype=str, keep_default_na=False, encoding="utf-8-sig"
-                )
+                text = readers.read_capped(path, readers.MAX_CSV_BYTES, encoding="utf-8-sig")
+                found[name] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            except readers.TooLargeError as exc:
+                raise InputError(
+                    f"{shown(path)} cannot be read: {readers.too_large_rule(exc)}",
+                    fix="correct the file or delete it to start the quarter afresh",
+                ) from None
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 raise InputError(
                     f"{shown(path)} cannot be read ({type(exc).__name__})",
@@ -194,7 +207,17 @@ def read_existing(folder: Path) -> dict[str, Any]:
     path = folder / "commentary.yaml"
     if path.is_file():
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = readers.load_yaml(readers.read_capped(path, readers.MAX_YAML_BYTES))
+        except readers.TooLargeError as exc:
+            raise InputError(
+                f"{shown(path)} cannot be read: {readers.too_large_rule(exc)}",
+                fix="correct the file or delete it to start the quarter afresh",
+            ) from None
+        except readers.YamlRefused as exc:
+            raise InputError(
+                f"{shown(path)} cannot be read: {exc.rule}",
+                fix=exc.fix,
+            ) from None
         except (UnicodeDecodeError, yaml.YAMLError):
             raise InputError(
                 f"{shown(path)} is not valid YAML",
@@ -277,9 +300,9 @@ def yaml_scalar(text: str) -> str:
     if text == "":
         return '""'
     try:
-        if yaml.safe_load(f"k: {text}") == {"k": text}:
+        if readers.load_yaml(f"k: {text}") == {"k": text}:
             return text
-    except yaml.YAMLError:
+    except (yaml.YAMLError, readers.YamlRefused):
         pass
     return json.dumps(text, ensure_ascii=False)
 
@@ -344,7 +367,7 @@ def commentary_yaml(entries: Mapping[str, tuple[str, Sequence[str], str]]) -> st
             lines.extend(f"      {w}" for w in wrapped[1:])
         lines.append(f"  author: {yaml_scalar(author)}")
     out = "\n".join(lines) + "\n" if lines else "{}\n"
-    loaded = yaml.safe_load(out) or {}
+    loaded = readers.load_yaml(out) or {}
     for ind, (text, actions, author) in entries.items():
         got = loaded.get(ind) or {}
         same = (
@@ -455,5 +478,12 @@ def new_quarter(
         params = st.inputs.params
         text = params_text(q, str(params.get("title", "")), str(params.get("council", "")))
         written.append(write_text_atomically(ppath, text))
+    # The Cabinet paper's officer text rarely changes between quarters: start from the last
+    # one, for the officer to review (the recommendations are computed, not copied).
+    paper_now = st.params_dir / f"{q.id}{PAPER_SUFFIX}"
+    paper_before = st.params_dir / f"{q.previous().id}{PAPER_SUFFIX}"
+    if not paper_now.exists() and paper_before.is_file():
+        text = paper_before.read_text(encoding="utf-8")
+        written.append(write_text_atomically(paper_now, text))
     written.extend(write_files_atomically(folder, files))
     return written

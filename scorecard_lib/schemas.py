@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import itertools
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -83,8 +84,27 @@ class TableSpec:
         return _pa().DataFrameSchema({k: make() for k, make in self.fields.items()}, **self.options)
 
 
-def _text(required: bool = True, checks: list[pa.Check] | None = None) -> pa.Column:
-    return _pa().Column(str, checks=checks or [], nullable=not required, required=True)
+def _text(
+    required: bool = True, checks: list[pa.Check] | None = None, optional_column: bool = False
+) -> pa.Column:
+    return _pa().Column(
+        str, checks=checks or [], nullable=not required, required=not optional_column
+    )
+
+
+def _at_most(chars: int) -> pa.Check:
+    return _pa().Check(
+        lambda s: s.isna() | (s.astype(str).str.len() <= chars),
+        error=f"must be at most {chars} characters",
+    )
+
+
+def _has_digit() -> pa.Check:
+    """A value as reported ("just over 1,300") still carries its figure in digits."""
+    return _pa().Check(
+        lambda s: s.isna() | s.astype(str).str.contains(r"[0-9]", regex=True),
+        error="must contain the figure in digits",
+    )
 
 
 def _number(
@@ -162,9 +182,16 @@ VALUES = TableSpec(
         "benchmark_label": lambda: _pa().Column(str, nullable=True, required=False),
         "benchmark_date": lambda: _pa().Column(str, nullable=True, required=False),
         "data_quality": lambda: _pa().Column(str, nullable=True, required=False),
+        "reported_as": lambda: _text(
+            required=False, optional_column=True, checks=[_at_most(60), _has_digit()]
+        ),
     },
     numeric=("value", "numerator", "denominator", "target", "benchmark"),
-    help={"value": "write a plain number such as 66.3 (no units, % signs or commas)"},
+    help={
+        "value": "write a plain number such as 66.3 (no units, % signs or commas)",
+        "reported_as": "write the figure as the service reported it, without its unit, "
+        "e.g. 'just over 1,300', or leave it empty",
+    },
 )
 
 RISKS = TableSpec(
@@ -184,6 +211,7 @@ RISKS = TableSpec(
         "action_owner": lambda: _text(required=False),
         "action_due": lambda: _text(required=False),
         "status": lambda: _text(checks=[_one_of(RISK_STATUSES)]),
+        "reason": lambda: _text(required=False, optional_column=True, checks=[_at_most(600)]),
     },
     numeric=(
         "inherent_likelihood",
@@ -202,6 +230,8 @@ RISKS = TableSpec(
             f"{when}_impact": "write a whole number from 1 (insignificant) to 5 (critical)"
             for when in ("inherent", "current", "target")
         },
+        "reason": "say in a sentence or two why the risk is rated as it is, or why its score "
+        "changed, or leave it empty",
     },
 )
 
@@ -321,6 +351,8 @@ def validate_frame(
 _EMPTY_RULE = "this cell is empty but is required"
 
 #: What to do about a failed check, by the check's error text (before the column's help).
+#: Other rows named in a "repeated" rule before the rest are counted.
+_OTHER_ROWS = 5
 _CHECK_FIXES: dict[str, str] = {
     "must be unique": "give every indicator its own id; delete or rename the repeated row",
     "appears twice in this quarter": "keep one row per id in a quarter: delete the repeated "
@@ -334,6 +366,8 @@ def _problems_from(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[object, ...]] = set()
+    rows_of: dict[str, dict[Any, list[int]]] = {}  # column -> value -> its row numbers
+    row_sets: dict[str, dict[Any, set[int]]] = {}  # the same row numbers, as sets
     expected = list(spec.columns)
     for case in cases.to_dict("records"):
         check = str(case.get("check"))
@@ -394,11 +428,19 @@ def _problems_from(
         else:
             rule, value = check, None if failure is None else _fmt(failure)
         if check in _CHECK_FIXES and column in df.columns and failure is not None:
-            others = [
-                _row_number(i) for i in df.index[df[column] == failure] if _row_number(i) != row
-            ]
-            if others:
-                rule += f" (also in row {', '.join(str(r) for r in others)})"
+            if column not in rows_of:  # once per column: a repeat on every row stays linear
+                rows_of[column], row_sets[column] = {}, {}
+                for i, v in df[column].items():
+                    rows_of[column].setdefault(v, []).append(_row_number(i))
+                row_sets[column] = {v: set(rs) for v, rs in rows_of[column].items()}
+            same = rows_of[column].get(failure, [])
+            # a few rows, then a count: a value repeated on 5,000 rows must not make 5,000
+            # lines of 5,000 row numbers each (nor take time to list them)
+            first = list(itertools.islice((r for r in same if r != row), _OTHER_ROWS))
+            if first:
+                more = len(same) - len(first) - (row in row_sets[column].get(failure, ()))
+                shown = ", ".join(str(r) for r in first)
+                rule += f" (also in row {shown}" + (f" and {more:,} more)" if more > 0 else ")")
         fix = _CHECK_FIXES.get(check) or spec.help.get(column or "", "correct the value")
         if check == "not_nullable":
             fix = spec.help.get(column or "", "fill it in")

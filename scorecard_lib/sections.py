@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from . import narrative, rating, risks, tables
+from . import narrative, paper, rating, risks, tables
 from .errors import InputError
 from .formatting import (
     direction_html,
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 # it with the library anyway (kernels.PRELOAD).
 
 SECTION_TITLES: dict[str, str] = {
-    "overview": "Overview",
+    "overview": "Report to Cabinet",
     "childrens_services": "Children's services",
     "adult_care": "Adult care",
     "workforce": "Workforce",
@@ -273,6 +273,51 @@ class Scorecard:
     def counts(self) -> dict[str, int]:
         return rating.counts(self.board)
 
+    @cached_property
+    def paper(self) -> paper.CabinetPaper:
+        """The cover report as data (recommendations computed, officers' text from
+        ``params/QUARTER.paper.yaml``): what the HTML and Word versions both show."""
+        return paper.cabinet_paper(
+            params=self.params,
+            paper=self.inputs.paper,
+            paper_file=self.inputs.paper_file,
+            quarter=self.quarter,
+            catalogue=self.inputs.catalogue,
+            board=self.board,
+            register=self.register,
+            trend_words=risks.TREND_WORDS,
+        )
+
+    def missing_for_publication(self) -> list[str]:
+        """Each officer-written field the paper lacks (file and key); empty when complete."""
+        return paper.missing_for_publication(self.inputs.paper, self.inputs.paper_file)
+
+    # --- the cover report ----------------------------------------------------------------
+    def cover(self) -> Html:
+        return Html(paper.cover_html(self.paper), "cover")
+
+    def recommendations(self) -> Html:
+        return Html(paper.recommendations_html(self.paper), "recommendations")
+
+    def background(self) -> Html:
+        return Html(paper.background_html(self.paper), "background")
+
+    def risk_paragraphs(self) -> Html:
+        return Html(paper.risks_html(self.paper), "red risks and why")
+
+    def implications(self) -> Html:
+        return Html(paper.implications_html(self.paper), "implications")
+
+    def supporting_information(self) -> Html:
+        return Html(paper.list_html(paper.supporting_information(self.quarter)), "appendices")
+
+    def contacts(self) -> Html:
+        return Html(paper.contacts_html(self.paper), "contacts")
+
+    def background_papers(self) -> Html:
+        p = self.paper
+        return Html(paper.field_html(p.background_papers, p.paper_file), "background papers")
+
     def _rows(self, section: str | None = None) -> pd.DataFrame:
         b = self.board
         return b if section is None else b[b["section"] == section]
@@ -362,29 +407,45 @@ class Scorecard:
             if n and r in (rating.GREEN, rating.AMBER, rating.RED)
         ]
         other = c[rating.NOT_RATED] + c[rating.NO_DATA]
-        text = f"This section reports {len(b)} indicators for {self.quarter.prose}: " + (
-            ", ".join(parts) if parts else "none rated"
+        text = (
+            f"This section reports {narrative.count_words(len(b), 'indicator', 'indicators')} "
+            f"for {self.quarter.prose}: " + (", ".join(parts) if parts else "none rated")
         )
         if other:
             text += f", and {other} not rated or without data"
-        text += (
-            f". {len(self.updated_red(section))} of the red indicators had an update this "
-            "quarter and are explained below."
-        )
-        return Html(_p(text), f"{section} introduction")
+        text += "."
+        html = _p(text)
+        red, updated = c[rating.RED], len(self.updated_red(section))
+        if updated:
+            links = ", ".join(
+                f'<a href="#ind-{escape(r["indicator_id"])}">{escape(r["name"])}</a>'
+                for r in self.updated_red(section).to_dict("records")
+            )
+            which = "The red indicator" if updated == 1 else "The red indicators"
+            verb = "is" if updated == 1 else "are"
+            html += (
+                f"<p>{which} with a new figure this quarter {verb} explained in the report to "
+                f"Cabinet: {links}.</p>"
+            )
+        elif red:
+            html += _p(
+                "None of its red indicators has a new figure this quarter."
+                if red > 1
+                else "Its red indicator has no new figure this quarter."
+            )
+        return Html(html, f"{section} introduction")
 
     def _value_text(self, r: dict[str, Any], key: str = "value") -> str:
         return format_value(r[key], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
 
-    def exceptions(self, section: str) -> Blocks | Html:
-        """Each red indicator with an update: generated headline, commentary and actions."""
+    def exceptions(self, section: str | None = None) -> Blocks | Html:
+        """Each red indicator with an update (of one section, or all): generated headline,
+        commentary and actions."""
         rows = self.updated_red(section)
         if rows.empty:
+            where = "" if section is None else " in this section"
             return Html(
-                _p(
-                    f"No indicator in this section is rated red with an update in "
-                    f"{self.quarter.prose}."
-                ),
+                _p(f"No indicator{where} is rated red with an update in {self.quarter.prose}."),
                 "no exceptions",
             )
         com = self.inputs.commentary.set_index("indicator_id")
@@ -478,7 +539,11 @@ class Scorecard:
         for r in self._rows(section).to_dict("records"):
             rows.append(
                 {
-                    "Indicator": self._indicator_cell(r, linked=section is not None),
+                    # the overview's indicators have no table of their own (the cover report
+                    # explains only those updated): the full dashboard is their place
+                    "Indicator": self._indicator_cell(
+                        r, linked=section is not None or r["section"] == "overview"
+                    ),
                     "Latest value": self._value_text(r),
                     "Period": self._period_text(r),
                     "Target or benchmark": self._reference_text(r),
@@ -513,12 +578,20 @@ class Scorecard:
             section, f"{SECTION_TITLES[section]} indicators, {self.quarter.prose}"
         )
 
-    def trends(self, section: str) -> Blocks:
-        """An eight-quarter trend chart for every indicator in the section."""
+    def trends(
+        self, section: str | None = None, ratings: Sequence[str] | None = None
+    ) -> Blocks | Html:
+        """An eight-quarter trend chart for every indicator in the section (or all), or only
+        for those rated as ``ratings`` says (the appendix shows the red and amber ones)."""
         from . import charts
 
+        rows = self._rows(section)
+        if ratings is not None:
+            rows = rows[rows["rating"].isin(list(ratings))]
+            if rows.empty:
+                return Html(_p("No indicator is rated red or amber this quarter."))
         items = []
-        for r in self._rows(section).to_dict("records"):
+        for r in rows.to_dict("records"):
             hist = rating.history(self.inputs.values, r["indicator_id"], self.quarter, 8)
             meta = {
                 k: r[k]
@@ -535,7 +608,7 @@ class Scorecard:
             meta["unit_label"] = meta["unit_label"] or ""
             meta["benchmark_label"] = meta["benchmark_label"] or "Benchmark"
             items.append(charts.trend_chart(hist, meta))
-        return Blocks(items, f"{section} trends", "chart-grid")
+        return Blocks(items, f"{section or 'all'} trends", "chart-grid")
 
     def breakdowns(self, section: str) -> Blocks | Html:
         """Charts of the section's indicators split by category (e.g. sickness by directorate)."""
@@ -566,10 +639,12 @@ class Scorecard:
         open_ = reg[reg["status"] == "open"]
         bc = risks.band_counts(reg)
         red = open_[open_["current_band"] == "Red"]
+        bands = [f"{n} {b.lower()}" for b, n in bc.items() if n]
+        listed = " and ".join([", ".join(bands[:-1]), bands[-1]] if len(bands) > 1 else bands)
         text = (
-            f"The Corporate Risk Register holds {len(open_)} open risks at the end of "
-            f"{self.quarter.prose}: {bc['Red']} rated red, {bc['Amber']} amber and "
-            f"{bc['Green']} green on their current score."
+            f"The Corporate Risk Register holds "
+            f"{narrative.count_words(len(open_), 'open risk', 'open risks')} at the end of "
+            f"{self.quarter.prose}" + (f": {listed} on their current score." if bands else ".")
         )
         closed = reg[reg["status"] == "closed"]
         new = open_[open_["trend"] == "new"]
@@ -622,6 +697,7 @@ class Scorecard:
                 "Current rating": risk_band_html(r["current_band"]),
                 "Target score": str(r["target_score"]),
                 "Change": risks.TREND_WORDS[r["trend"]],
+                "Reason": r.get("reason") or "not recorded",
             }
             if full:
                 row["Controls"] = r["controls"] or "none recorded"
@@ -659,7 +735,7 @@ class Scorecard:
         facts = [
             f"Current score {r['current_score']} (likelihood {r['current_likelihood']} x impact "
             f"{r['current_impact']}); target score {r['target_score']}.",
-            f"{change}.",
+            f"{change}." + (f" Why: {r['reason']}" if r.get("reason") else ""),
             f"Owner: {r['owner']}.",
         ]
         parts = [

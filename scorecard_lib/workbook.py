@@ -381,9 +381,32 @@ def _decimal_rules(ws: Worksheet) -> dict[str, DataValidation]:
     return rules
 
 
+def _write(ws: Worksheet, row: int, column: int, value: Any) -> Cell:
+    """Put ``value`` in a cell; text is always stored as text. openpyxl stores a string that
+    starts with '=' as a formula, so a catalogue name, risk title or commentary such as
+    ``=HYPERLINK(...)`` or ``=cmd|' /C calc'!A0`` would become a live formula in the
+    workbook services open; its data type is set back to text ("s") here, the one place the
+    template writes a cell."""
+    cell = ws.cell(row=row, column=column)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+    return cell
+
+
+def _no_formulas(wb: Workbook) -> None:
+    """The template holds no formula at all (its checks are data validation, not formulas):
+    a writer bug, not a user error, if one slipped past :func:`_write`."""
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # pragma: no cover - a writer bug
+                    raise AssertionError(f"the template would hold a formula at {cell.coordinate}")
+
+
 def _header(ws: Worksheet, columns: Sequence[Column]) -> None:
     for i, col in enumerate(columns, start=1):
-        cell = ws.cell(row=1, column=i, value=col.header)
+        cell = _write(ws, 1, i, col.header)
         cell.font = _HEAD_FONT
         cell.alignment = _WRAP
         cell.fill = _ENTRY_FILL if col.entry else _LOCKED_FILL
@@ -392,7 +415,7 @@ def _header(ws: Worksheet, columns: Sequence[Column]) -> None:
 
 
 def _put(ws: Worksheet, row: int, col_index: int, col: Column, value: Any, entry: bool) -> Cell:
-    cell = ws.cell(row=row, column=col_index, value=value)
+    cell = _write(ws, row, col_index, value)
     cell.alignment = _WRAP if col.kind == "long" else _TOP
     if entry:
         cell.protection = _OPEN
@@ -575,7 +598,7 @@ def _instructions(ws: Worksheet, st: Start, has_breakdowns: bool) -> None:
     ]
     ws.column_dimensions["A"].width = 110
     for r, (text, font) in enumerate(lines, start=1):
-        cell = ws.cell(row=r, column=1, value=text or None)
+        cell = _write(ws, r, 1, text or None)
         cell.alignment = _WRAP
         if font is not None:
             cell.font = font
@@ -592,8 +615,8 @@ def _meta_sheet(wb: Workbook, st: Start) -> None:
         ("base_quarter", st.base.id),
     ]
     for r, (k, v) in enumerate(rows, start=1):
-        ws.cell(row=r, column=1, value=k)
-        ws.cell(row=r, column=2, value=v)
+        _write(ws, r, 1, k)
+        _write(ws, r, 2, v)
     ws.sheet_state = "hidden"
     ws.protection.sheet = True
 
@@ -667,6 +690,7 @@ def write_template(
     wb.properties.title = f"Quarterly returns for {st.quarter.prose}"
     wb.properties.created = stamp
     wb.properties.modified = stamp
+    _no_formulas(wb)
     buf = io.BytesIO()
     wb.save(buf)
     data = _deterministic_zip(buf.getvalue(), st.quarter.period_end)
@@ -726,10 +750,9 @@ class _Where:
 class _Reader:
     """Reads cells and collects problems, each located by sheet and cell."""
 
-    def __init__(self, name: str, values_wb: Workbook, formulas_wb: Workbook) -> None:
+    def __init__(self, name: str, book: _Book) -> None:
         self.name = name
-        self.values_wb = values_wb
-        self.formulas_wb = formulas_wb
+        self.book = book
         self.problems: list[Problem] = []
         self.bad: set[_Where] = set()  # cells already reported
 
@@ -756,17 +779,18 @@ class _Reader:
         )
 
     def raw(self, sheet: str, row: int, col: int) -> tuple[Any, _Where]:
+        """A cell's value as typed. A formula is never taken (neither evaluated nor its saved
+        result, which the file may state falsely): it is reported and read as empty."""
         where = _Where(sheet, row, get_column_letter(col))
-        value = self.values_wb[sheet].cell(row=row, column=col).value
-        if value is None:
-            formula = self.formulas_wb[sheet].cell(row=row, column=col).value
-            if isinstance(formula, str) and formula.startswith("="):
-                self.problem(
-                    where,
-                    "this cell holds a formula whose result was never saved",
-                    "open the workbook in Excel and save it, or type the figure in",
-                    formula,
-                )
+        value, formula = self.book.sheets[sheet].get(row, col)
+        if formula:
+            self.problem(
+                where,
+                "this cell holds a formula; the import reads only figures and text typed in",
+                "type the figure or text itself (or copy the cell and paste it as values only)",
+                value,
+            )
+            return None, where
         return value, where
 
     def number(
@@ -814,7 +838,109 @@ class _Reader:
         return (s or None), where
 
 
-def _open(path: Path) -> tuple[Workbook, Workbook]:
+#: What a returns workbook may be, checked before it is loaded (a filled template is tens of
+#: kilobytes; pasted pictures may add a few megabytes). An .xlsx file is a zip archive, and a
+#: few megabytes can unpack to gigabytes (a "zip bomb"), so the sizes its archive declares
+#: are checked first; Python's zipfile never unpacks a part beyond its declared size.
+MAX_WORKBOOK_FILE_BYTES = 20 * 1024 * 1024
+MAX_WORKBOOK_UNPACKED_BYTES = 50 * 1024 * 1024
+MAX_WORKBOOK_PARTS = 1000
+#: Rows and columns a sheet that is read may have (the template has about 50 and 21).
+MAX_SHEET_ROWS = 5000
+MAX_SHEET_COLUMNS = 100
+#: The sheets import reads; any other sheet is only named in a message, never read.
+_READ_SHEETS = (INDICATORS, BREAKDOWNS, RISKS, META)
+
+
+@dataclass
+class _Sheet:
+    """A sheet's filled cells, read once: (row, column) -> (value, is it a formula)."""
+
+    title: str
+    cells: dict[tuple[int, int], tuple[Any, bool]] = field(default_factory=dict)
+    max_row: int = 0
+    max_column: int = 0
+
+    def get(self, row: int, column: int) -> tuple[Any, bool]:
+        return self.cells.get((row, column), (None, False))
+
+    def value(self, row: int, column: int) -> Any:
+        return self.get(row, column)[0]
+
+
+@dataclass
+class _Book:
+    """The sheet names of a workbook and the sheets import reads."""
+
+    sheetnames: list[str]
+    sheets: dict[str, _Sheet]
+
+
+def _too_large(path: Path, what: str) -> InputError:
+    return InputError(
+        f"{path.name} is too large to be a returns workbook: {what}",
+        where=human(path),
+        fix="fill in a fresh workbook made by 'scorecard template' (copy the figures into it "
+        "as values only, without pictures or extra sheets)",
+    )
+
+
+def _check_archive(path: Path) -> None:
+    """Refuse an oversized workbook from the sizes its archive declares, before loading."""
+    size = path.stat().st_size
+    if size > MAX_WORKBOOK_FILE_BYTES:
+        raise _too_large(path, f"the file is {_mb(size)} (at most {_mb(MAX_WORKBOOK_FILE_BYTES)})")
+    with zipfile.ZipFile(path) as archive:
+        parts = archive.infolist()
+    if len(parts) > MAX_WORKBOOK_PARTS:
+        raise _too_large(path, f"it has {len(parts):,} parts (at most {MAX_WORKBOOK_PARTS:,})")
+    unpacked = sum(p.file_size for p in parts)
+    if unpacked > MAX_WORKBOOK_UNPACKED_BYTES:
+        biggest = max(parts, key=lambda p: p.file_size)
+        raise _too_large(
+            path,
+            f"it unpacks to {_mb(unpacked)} (at most {_mb(MAX_WORKBOOK_UNPACKED_BYTES)}; "
+            f"{biggest.filename} alone is {_mb(biggest.file_size)})",
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.1f} MB"
+
+
+def _read_sheet(ws: Any, path: Path) -> _Sheet:
+    """The filled cells of one read-only sheet, refusing a sheet larger than a returns sheet
+    can be: first by the size it declares, then (the declaration may be false) while reading,
+    so no more than :data:`MAX_SHEET_ROWS` rows are ever read."""
+    title = str(ws.title)
+    rows, columns = ws.max_row or 0, ws.max_column or 0
+    if rows > MAX_SHEET_ROWS or columns > MAX_SHEET_COLUMNS:
+        raise _too_large(
+            path,
+            f"its '{title}' sheet declares {rows:,} rows and {columns:,} columns (at most "
+            f"{MAX_SHEET_ROWS:,} and {MAX_SHEET_COLUMNS})",
+        )
+    ws.reset_dimensions()  # read the cells that are there, however the sheet declares itself
+    sheet = _Sheet(title)
+    for row in ws.iter_rows(max_row=MAX_SHEET_ROWS + 1):
+        for cell in row:
+            if cell.value is None:
+                continue
+            if cell.row > MAX_SHEET_ROWS or cell.column > MAX_SHEET_COLUMNS:
+                raise _too_large(
+                    path,
+                    f"its '{title}' sheet has a filled cell at {cell.coordinate}, beyond "
+                    f"{get_column_letter(MAX_SHEET_COLUMNS)}{MAX_SHEET_ROWS}",
+                )
+            sheet.cells[(cell.row, cell.column)] = (cell.value, cell.data_type == "f")
+            sheet.max_row = max(sheet.max_row, cell.row)
+            sheet.max_column = max(sheet.max_column, cell.column)
+    return sheet
+
+
+def _open(path: Path) -> _Book:
+    """The workbook read once, in openpyxl's read-only mode, after its archive's declared
+    sizes are checked; only the sheets import needs are read, each within its size cap."""
     if not path.is_file():
         raise InputError(
             f"There is no workbook at {path.name}",
@@ -822,28 +948,39 @@ def _open(path: Path) -> tuple[Workbook, Workbook]:
             fix="check the file name and folder",
         )
     try:
-        values_wb = load_workbook(path, data_only=True)
-        formulas_wb = load_workbook(path, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        _check_archive(path)
+        wb = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        try:
+            names = list(wb.sheetnames)
+            worksheets = {ws.title: ws for ws in wb.worksheets}  # chart sheets have no cells
+            sheets = {
+                name: _read_sheet(worksheets[name], path)
+                for name in _READ_SHEETS
+                if name in worksheets
+            }
+        finally:
+            wb.close()
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
         raise InputError(
             f"{path.name} cannot be read as an Excel workbook ({type(exc).__name__})",
             where=human(path),
             fix="save it from Excel as an Excel Workbook (.xlsx) and try again",
         ) from None
-    return values_wb, formulas_wb
+    return _Book(names, sheets)
 
 
-def _meta(wb: Workbook, name: str) -> dict[str, str]:
-    if META not in wb.sheetnames:
+def _meta(book: _Book, name: str) -> dict[str, str]:
+    if META not in book.sheets:
         raise InputError(
             f"{name} is not a scorecard returns workbook (its hidden '{META}' sheet is missing)",
             fix="fill in a workbook made by 'scorecard template QUARTER -o FILE.xlsx'",
         )
-    ws = wb[META]
+    ws = book.sheets[META]
     meta = {}
-    for row in ws.iter_rows(min_row=2, max_col=2, values_only=True):
-        if row[0] is not None:
-            meta[str(row[0]).strip()] = "" if row[1] is None else str(row[1]).strip()
+    for r in range(2, ws.max_row + 1):
+        (key, key_formula), (value, value_formula) = ws.get(r, 1), ws.get(r, 2)
+        if key is not None and not key_formula and not value_formula:
+            meta[str(key).strip()] = "" if value is None else str(value).strip()
     if meta.get("template_format") != TEMPLATE_FORMAT:
         raise InputError(
             f"{name} was made in a layout this version cannot read "
@@ -872,8 +1009,8 @@ def _workbook_quarter(meta: Mapping[str, str], name: str, asked: str | None) -> 
     return q
 
 
-def _check_sheets(rd: _Reader, wb: Workbook) -> None:
-    for name in wb.sheetnames:
+def _check_sheets(rd: _Reader, book: _Book) -> None:
+    for name in book.sheetnames:
         if name not in SHEETS:
             rd.problem(
                 None,
@@ -882,7 +1019,7 @@ def _check_sheets(rd: _Reader, wb: Workbook) -> None:
                 column=name,
             )
     for name in (INDICATORS, RISKS):
-        if name not in wb.sheetnames:
+        if name not in book.sheets:
             rd.problem(
                 None,
                 f"the '{name}' sheet is missing",
@@ -891,10 +1028,10 @@ def _check_sheets(rd: _Reader, wb: Workbook) -> None:
             )
 
 
-def _check_header(rd: _Reader, ws: Worksheet, columns: Sequence[Column]) -> bool:
+def _check_header(rd: _Reader, ws: _Sheet, columns: Sequence[Column]) -> bool:
     ok = True
     for i, col in enumerate(columns, start=1):
-        got = ws.cell(row=1, column=i).value
+        got = ws.value(1, i)
         if str(got or "").strip() != col.header:
             rd.problem(
                 _Where(ws.title, 1, get_column_letter(i)),
@@ -903,12 +1040,7 @@ def _check_header(rd: _Reader, ws: Worksheet, columns: Sequence[Column]) -> bool
                 got,
             )
             ok = False
-    extra = ws.max_column
-    if extra > len(columns) and any(
-        ws.cell(row=r, column=c).value not in (None, "")
-        for r in range(1, ws.max_row + 1)
-        for c in range(len(columns) + 1, extra + 1)
-    ):
+    if any(c > len(columns) and v not in (None, "") for (_r, c), (v, _f) in ws.cells.items()):
         rd.problem(
             None,
             f"the '{ws.title}' sheet has filled cells beyond column "
@@ -937,20 +1069,18 @@ def _col(columns: Sequence[Column], key: str) -> int:
     return next(i for i, c in enumerate(columns, start=1) if c.key == key)
 
 
-def _row_is_blank(ws: Worksheet, row: int, columns: Sequence[Column]) -> bool:
-    return all(
-        ws.cell(row=row, column=i).value in (None, "")
-        or (
-            isinstance(ws.cell(row=row, column=i).value, str)
-            and not ws.cell(row=row, column=i).value.strip()
-        )
-        for i, c in enumerate(columns, start=1)
-        if c.entry or c.key in ("indicator_id", "risk_id")
-    )
+def _row_is_blank(ws: _Sheet, row: int, columns: Sequence[Column]) -> bool:
+    for i, c in enumerate(columns, start=1):
+        if not (c.entry or c.key in ("indicator_id", "risk_id")):
+            continue
+        value, formula = ws.get(row, i)
+        if formula or not (value is None or (isinstance(value, str) and not value.strip())):
+            return False
+    return True
 
 
 def _parse_indicators(rd: _Reader, st: Start, out: _Parsed) -> None:
-    ws = rd.values_wb[INDICATORS]
+    ws = rd.book.sheets[INDICATORS]
     if not _check_header(rd, ws, IND_COLUMNS):
         return
     cat = st.indicators().set_index("indicator_id", drop=False)
@@ -1054,7 +1184,7 @@ def _parse_indicators(rd: _Reader, st: Start, out: _Parsed) -> None:
 
 
 def _parse_risks(rd: _Reader, st: Start, out: _Parsed) -> None:
-    ws = rd.values_wb[RISKS]
+    ws = rd.book.sheets[RISKS]
     if not _check_header(rd, ws, RISK_SHEET_COLUMNS):
         return
     seen: dict[str, int] = {}
@@ -1111,10 +1241,10 @@ def _parse_risks(rd: _Reader, st: Start, out: _Parsed) -> None:
 
 
 def _parse_breakdowns(rd: _Reader, out: _Parsed) -> None:
-    if BREAKDOWNS not in rd.values_wb.sheetnames:
+    if BREAKDOWNS not in rd.book.sheets:
         return
     out.has_breakdown_sheet = True
-    ws = rd.values_wb[BREAKDOWNS]
+    ws = rd.book.sheets[BREAKDOWNS]
     if not _check_header(rd, ws, BREAKDOWN_SHEET_COLUMNS):
         return
     for r in range(2, ws.max_row + 1):
@@ -1359,8 +1489,8 @@ def import_workbook(
             f"The swing limit {swing_percent!r} is not a percentage of 0 or more",
             fix="give a number such as 25",
         )
-    values_wb, formulas_wb = _open(path)
-    meta = _meta(values_wb, name)
+    book = _open(path)
+    meta = _meta(book, name)
     q = _workbook_quarter(meta, name, quarter)
     st = start(q, data_dir, params_dir)
     from .archive import ARCHIVE_DIR
@@ -1383,9 +1513,9 @@ def import_workbook(
             f"current data will be kept as {human(_backup_name(st.folder))})",
         )
 
-    rd = _Reader(name, values_wb, formulas_wb)
+    rd = _Reader(name, book)
     parsed = _Parsed()
-    _check_sheets(rd, values_wb)
+    _check_sheets(rd, book)
     if not rd.problems:
         _parse_indicators(rd, st, parsed)
         _parse_risks(rd, st, parsed)

@@ -269,14 +269,15 @@ def test_no_notice_when_the_data_has_none() -> None:
 
 def test_provenance_and_accessibility_after_sections(soup: BeautifulSoup) -> None:
     sections = soup.find("main").find_all("section", recursive=False)
+    # abbreviations, accessibility, then the short provenance block last
     assert [s.get("aria-labelledby") for s in sections][-3:] == [
-        "provenance-title",
         "abbreviations-title",
         "accessibility-title",
+        "provenance-title",
     ]
-    assert sections[-3]["id"] == "provenance"
+    assert sections[-1]["id"] == "provenance"
     assert [s.find(re.compile("^h[1-6]$")).name for s in sections[-3:]] == ["h2", "h2", "h2"]
-    text = sections[-1].get_text(" ")
+    text = sections[-2].get_text(" ")
     assert "WCAG" in text and "2.2" in text and "colour alone" in text
     assert "Accessibility statement" in text and "Enforcement procedure" in text
 
@@ -297,7 +298,7 @@ def test_template_pages_sit_inside_a_final_appendix() -> None:
     main_sections = doc.find("main").find_all("section", recursive=False)
     assert [s["aria-labelledby"] for s in main_sections] == ["overview", "appendix"]
     inner = main_sections[-1].find_all("section", recursive=False)
-    assert [s["id"] for s in inner] == ["provenance", "abbreviations", "accessibility"]
+    assert [s["id"] for s in inner] == ["abbreviations", "accessibility", "provenance"]
     for s in inner:  # under the appendix's h2, with the appendix's own h3s
         assert s.find(re.compile("^h[1-6]$")).name == "h3"
     levels = [int(h.name[1]) for h in doc.find_all(re.compile(r"^h[1-6]$"))]
@@ -307,9 +308,9 @@ def test_template_pages_sit_inside_a_final_appendix() -> None:
     items = doc.find("nav").ol.find_all("li", recursive=False)
     assert [li.a.get_text() for li in items] == ["Overview", "Appendix"]
     assert [a["href"] for a in items[-1].ul.find_all("a")] == [
-        "#provenance-title",
         "#abbreviations-title",
         "#accessibility-title",
+        "#provenance-title",
     ]
 
 

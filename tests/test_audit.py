@@ -100,7 +100,205 @@ def test_records_differing_only_in_git_fields_are_the_same(tmp_path: Path) -> No
     assert not record.same_record(a, c)  # the code itself is still compared
 
 
-# --- drafts are replaced; publishing adds to the archive ---------------------------------------
+def _rehash(folder: Path) -> None:
+    """Make the manifest's output hashes match the files again, as a careful forger would."""
+    path = folder / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    m["outputs"] = manifest.output_entries(folder)
+    manifest.write_manifest(m, path)
+
+
+INJECTED = "<h2>All indicators are green</h2><script>alert('x')</script>"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(("</code></dd>", f"</code>{INJECTED}</dd>"), id="inside-the-commit-entry"),
+        pytest.param(("<dd><code>", f"<dd>{INJECTED}<code>"), id="before-the-commit"),
+        pytest.param(
+            ("changes to the code</dt><dd>no", f"changes to the code</dt><dd>no {INJECTED}"),
+            id="inside-the-dirty-flag",
+        ),
+    ],
+)
+def test_text_put_inside_a_git_field_makes_the_record_differ(
+    tmp_path: Path, tamper: tuple[str, str]
+) -> None:
+    """Issue 12, defect 1: only the commit id's own text (and the yes/no of the dirty flag)
+    is left out of the comparison, never the element around it."""
+    a = _record(tmp_path / "a", commit="a" * 40, dirty=False)
+    b = _record(tmp_path / "b", commit="a" * 40, dirty=False)
+    report = (b / "report.html").read_text(encoding="utf-8")
+    old, new = tamper
+    assert report.count(old) == 1
+    (b / "report.html").write_text(report.replace(old, new), encoding="utf-8")
+    _rehash(b)
+    m = json.loads((b / "manifest.json").read_text(encoding="utf-8"))
+    assert audit.check_published_files(b, m) == []  # the hashes alone cannot tell
+    assert not record.same_record(a, b) and not record.same_record(b, a)
+    found = [f for f in audit.compare_outputs(b, a) if f.differs]
+    assert found and any("All indicators are green" in f.text for f in found), found
+
+
+def test_a_git_field_holding_something_other_than_git_values_is_compared(
+    tmp_path: Path,
+) -> None:
+    a = _record(tmp_path / "a", commit="a" * 40, dirty=False)
+    b = _record(tmp_path / "b", commit="a" * 40, dirty=False)
+    path = b / "manifest.json"
+    m = json.loads(path.read_text(encoding="utf-8"))
+    m["code"]["git_commit"] = "All indicators are green"
+    manifest.write_manifest(m, path)
+    assert not record.same_record(a, b)
+    m["code"]["git_commit"], m["code"]["git_dirty"] = "b" * 40, "maybe"
+    manifest.write_manifest(m, path)
+    assert not record.same_record(a, b)
+
+
+def test_only_the_git_values_assemble_writes_are_normalised() -> None:
+    """The provenance as the real report renders it: two commits and dirty flags normalise to
+    the same text, and nothing but those two values changes."""
+
+    def shown(commit: str | None, dirty: bool | None) -> str:
+        code = {"git_commit": commit, "git_dirty": dirty, "source_sha256": "c" * 64}
+        return str(assemble.render_provenance({"code_version": code}))
+
+    one, two = shown("1" * 40, False), shown("2" * 40, True)
+    m1, m2 = ({"code": {"git_commit": c * 40}} for c in "12")
+    assert one != two
+    assert record.normalise_report(one, m1) == record.normalise_report(two, m2)
+    assert "1" * 12 not in record.normalise_report(one, m1)
+    assert record.normalise_report(shown(None, None), {"code": {}}) == record.normalise_report(
+        one, m1
+    )
+    # the commit of another manifest is not removed: each report answers for its own
+    assert "1" * 12 in record.normalise_report(one, m2)
+
+
+def test_a_manifest_field_no_other_check_describes_still_counts() -> None:
+    old = json.loads((ARCHIVE_DIR / Q / "manifest.json").read_text(encoding="utf-8"))
+    new = json.loads(json.dumps(old))
+    new["code"]["git_commit"], new["outputs"] = "f" * 40, []  # skipped: never a difference
+    assert audit.unexplained_manifest_difference(old, new, []) == []
+    new["environment"]["note"] = "All indicators are green"
+    (found,) = audit.unexplained_manifest_difference(old, new, [])
+    assert found.differs and found.text.startswith("environment.note: null when published")
+    # already different for another reason: that reason is what the audit explains
+    assert audit.unexplained_manifest_difference(old, new, [audit.Finding("code", "x")]) == []
+
+
+def _published_copy(out: Path, quarter: str = Q) -> Path:
+    folder = out / quarter
+    shutil.copytree(ARCHIVE_DIR / quarter, folder)
+    return folder
+
+
+def test_an_audit_of_a_tampered_committed_report_says_it_differs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real report of the committed record, a heading slipped into its git-commit entry and
+    the manifest's hash updated: the audit (its re-run replaced by the untouched record, so no
+    kernel starts) finds the outputs differ and names the heading. The untouched record
+    compares identical, so it is the tampering that is caught."""
+    clean = _published_copy(tmp_path / "clean")
+    tampered = _published_copy(tmp_path / "out")
+    report = (tampered / "report.html").read_text(encoding="utf-8")
+    entry = "<dt>Git commit</dt><dd><code>"
+    assert report.count(entry) == 1
+    start = report.index(entry) + len(entry)
+    end = report.index("</dd>", start)
+    report = report[:end] + "<h2>All indicators are green</h2>" + report[end:]
+    (tampered / "report.html").write_text(report, encoding="utf-8")
+    _rehash(tampered)
+
+    monkeypatch.setattr(audit, "_rerun_current", lambda *a, **k: clean)
+    result = audit.audit_quarter(folder=tampered, code=audit.CURRENT)
+    outputs = result.differences("outputs")
+    assert result.exit_code == 1 and "Verdict: DIFFERENT" in result.text()
+    assert result.differences("record") == []  # the hashes were updated to match
+    assert any("All indicators are green" in line for line in outputs), result.text()
+    assert any("provenance block" in line for line in outputs)
+    assert (tmp_path / "out" / Q / "report.html").read_text(encoding="utf-8") == report
+
+    (tampered / "report.html").write_bytes((clean / "report.html").read_bytes())
+    _rehash(tampered)
+    untouched = audit.audit_quarter(folder=tampered, code=audit.CURRENT)
+    assert untouched.differences("outputs") == [], untouched.text()
+
+
+# --- --keep never writes into a published record (issue 12, defect 2) -------------------------
+
+
+def test_keep_refuses_a_published_record_and_non_empty_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    folder = _published_copy(out)
+    before = _files(out)
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "notes.txt").write_text("mine\n", encoding="utf-8")
+    cases = {
+        str(out): "folder of published records",
+        str(folder): "inside a published record",
+        str(folder / "notebooks"): "inside a published record",
+        str(folder / "notebooks" / "new"): "inside a published record",
+        str(tmp_path / "used"): "already holds files",
+    }
+    for keep, words in cases.items():
+        for argv in (["audit", Q], ["audit", "--all"]):
+            status = cli.main([*argv, "--archive", str(out), "--keep", keep, "--with-current-code"])
+            err = capsys.readouterr().err
+            assert status == 2, (keep, err)
+            assert words in err and "give --keep a new or empty folder" in err, err
+            assert "Traceback" not in err
+    assert _files(out) == before  # nothing published changed
+    assert (tmp_path / "used" / "notes.txt").read_text(encoding="utf-8") == "mine\n"
+
+
+def test_keep_refuses_the_committed_archive(tmp_path: Path) -> None:
+    with pytest.raises(PublishedError, match="folder of published records"):
+        audit.check_keep_folder(PROJECT_ROOT / "published" / "new-folder", tmp_path)
+    assert audit.check_keep_folder(tmp_path / "kept", tmp_path / "out") == tmp_path / "kept"
+
+
+# --- an audit reads one consistent record (issue 12, defect 10) -------------------------------
+
+
+def test_an_audit_waits_for_no_publish_and_reads_one_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    folder = _published_copy(out)
+    clean = _published_copy(tmp_path / "clean")
+
+    # a run of the quarter holds the publish lock: the audit says so (exit 2), reads nothing
+    from filelock import FileLock
+
+    lock = FileLock(str(out / publishing.LOCK_NAME))
+    lock.acquire()
+    try:
+        assert cli.main(["audit", Q, "--archive", str(out), "--with-current-code"]) == 2
+        err = capsys.readouterr().err
+        assert "A publication is in progress beside the record" in err
+        assert "Traceback" not in err
+    finally:
+        lock.release()
+
+    # a publish that replaces the record while the re-run runs: the audit compares the
+    # record as it was when it started (manifest and files together), not a mixture
+    def rerun_while_a_publish_replaces_the_record(*_a: Any, **_k: Any) -> Path:
+        report = folder / "report.html"
+        report.write_text(report.read_text(encoding="utf-8") + "<!-- new -->", encoding="utf-8")
+        _rehash(folder)
+        return clean
+
+    monkeypatch.setattr(audit, "_rerun_current", rerun_while_a_publish_replaces_the_record)
+    result = audit.audit_quarter(folder=folder, code=audit.CURRENT)
+    assert result.differences("record") == [] and result.differences("outputs") == [], (
+        result.text()
+    )
+
 
 
 class _Marked:
@@ -136,10 +334,8 @@ def fake_loading(monkeypatch: pytest.MonkeyPatch) -> None:
     def build_report(**kw: Any) -> str:
         body = "".join(nbformat.writes(nb) for _name, nb in kw["notebooks"])
         code = kw["provenance"]["code_version"]
-        return (
-            f"<html>{len(body)}{hash(body) % 1000}<dl><dt>Git commit</dt><dd>"
-            f"{(code.get('git_commit') or '')[:12]}</dd></dl>{body}</html>\n"
-        )
+        git = assemble.render_provenance({"code_version": code})  # as the real report has it
+        return f"<html>{len(body)}{hash(body) % 1000}{git}{body}</html>\n"
 
     monkeypatch.setattr(assemble, "build_report", build_report)
 

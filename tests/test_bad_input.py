@@ -74,6 +74,13 @@ def apply_edit(edit: dict[str, Any], root: Path) -> None:
             fh.write(arg["text"])
     elif op == "write":
         path.write_bytes(arg["text"].encode(arg.get("encoding", "utf-8")))
+    elif op == "repeat_row":  # written line by line: a million rows must not fill the memory
+        row = next(r for r in _rows(path) if r and r[0] == arg["key"])
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="\n").writerow(row)
+        with open(path, "a", encoding="utf-8", newline="") as fh:
+            for _ in range(int(arg["times"])):
+                fh.write(buf.getvalue())
     elif op in ("drop_column", "rename_column", "duplicate_row", "csv_cell"):
         rows = _rows(path)
         header = rows[0]
@@ -194,7 +201,8 @@ def test_validate(
     check_message(name, status, captured.out + captured.err)
     if status == 2:
         assert captured.out == "", "errors go to stderr"
-        assert captured.err.count("\n") <= 20, "one short paragraph, or one line per problem"
+        lines = load_case(name).get("max_lines", 20)
+        assert captured.err.count("\n") <= lines, "one short paragraph, or one line per problem"
 
 
 @pytest.mark.parametrize(
@@ -205,6 +213,39 @@ def test_validate_in_a_subprocess(name: str, tmp_path: Path) -> None:
     folder = build_case(name, tmp_path)
     done = run_cli(["validate", *arguments(load_case(name))], folder)
     check_message(name, done.status, done.text)
+
+
+def _limited_memory() -> None:  # pragma: no cover - runs in the child process
+    import resource
+
+    limit = 1024 * 1024 * 1024  # 1 GB of address space: the bomb wanted many gigabytes
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform != "linux", reason="memory limits of a child: Linux only")
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_an_alias_bomb_is_refused_before_it_is_expanded(command: str, tmp_path: Path) -> None:
+    """Issue 12, defect 4: the 700-byte parameters file whose aliases stand for a billion values
+    is refused by a process that may use no more than 1 GB (it used to grow to gigabytes and
+    end in a MemoryError traceback), with the plain message and exit status 2."""
+    folder = build_case("yaml-alias-bomb", tmp_path)
+    out = folder / "outputs"
+    before = published(out)
+    argv = [SCORECARD, command, Q, "--data", "data"]
+    if command == "run":
+        argv += ["--out", "outputs"]
+    done = subprocess.run(
+        argv,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limited_memory,
+    )
+    check_message("yaml-alias-bomb", done.returncode, done.stdout + done.stderr)
+    assert "MemoryError" not in done.stderr
+    assert snapshot(out) == before
 
 
 def test_every_problem_is_reported_at_once(

@@ -60,7 +60,7 @@ def test_seed_quarter_report_states_the_cabinet_figures(built_quarters: dict[str
         "It was 60% in the 2015 staff survey",
     ]:
         assert phrase in text, phrase
-    assert re.search(r"has decreased to 1,30\d older people", text)
+    assert "has decreased to just over 1,300 older people" in text  # as the seed says
     assert "13.36" in text  # Adult Services sickness, the highest directorate
     assert "Serious harm or death due to a failure on the part of the Council" in text
     assert "Demographic changes lead to changed demand for services" in text
@@ -82,7 +82,8 @@ def test_refreshed_indicator_set_in_2017_18_q1(built_quarters: dict[str, Path]) 
     for name in retired:
         assert name in old and name not in new, name
     for name in added:
-        assert name in new and name not in old, name
+        # the quarter before names them once, in its recommendation to refresh the scorecard
+        assert name in new and old.count(name) == 1, name
     assert "There are 46 indicators in the Scorecard." in new
 
 

@@ -89,7 +89,61 @@ def test_exactly_the_two_seed_risks_are_red(sc: Scorecard) -> None:
 
 
 def test_generated_headline_matches_the_seed_wording(sc: Scorecard) -> None:
-    text = sc.exceptions("childrens_services")._repr_html_()
+    text = sc.exceptions()._repr_html_()
     assert "The rate of looked after children has increased to 66.3 per 10,000 children." in text
     assert "It was 60.6 per 10,000 children at the end of the previous quarter." in text
     assert "This is above the England average of 60 per 10,000 children at 31/03/2016." in text
+
+
+# From the seed: the heading block and recommendations (a) to (c), and the refresh of the
+# scorecard for the new Corporate Plan (the catalogue's 2017-18 Q1 changes).
+SEED_MEETING_DATE = "20 July 2017"
+SEED_RED_UPDATED_IDS = ["CF01", "CF02", "HW06", "OR01", "OR03"]
+REFRESH_OUT, REFRESH_IN = ["CF05", "EN05", "OB04"], ["CF12", "HW11", "OB09"]
+
+
+def test_cover_report_meeting_date_and_people(sc: Scorecard) -> None:
+    p = sc.paper
+    assert p.meeting_date == SEED_MEETING_DATE
+    assert p.meeting.text == "Cabinet"
+    assert p.relevant_officer.text == "Director of Economy and Infrastructure"
+    assert "Transformation and Commissioning" in p.cabinet_member.text
+    assert p.missing() == []
+    html = sc.cover()._repr_html_()
+    assert "Cabinet, 20 July 2017" in html
+
+
+def test_recommendations_name_the_seed_reds_risks_and_refresh(sc: Scorecard) -> None:
+    recs = sc.paper.recommendations
+    assert [r.letter for r in recs] == ["(a)", "(b)", "(c)", "(d)"]
+    assert "17 indicators are rated green" in recs[0].text
+    assert "the 5 red indicators that had a performance update" in recs[1].text
+    reds = [link.key for lst in recs[1].lists for link in lst.items]
+    assert reds == SEED_RED_UPDATED_IDS
+    assert [link.target for lst in recs[1].lists for link in lst.items] == [
+        f"ind-{i}" for i in SEED_RED_UPDATED_IDS
+    ]
+    assert "the 2 risks rated red" in recs[2].text
+    assert {link.text for lst in recs[2].lists for link in lst.items} == SEED_RED_RISKS
+    assert "refresh of the scorecard from Quarter One 2017/18" in recs[3].text
+    leaving, joining = recs[3].lists
+    assert [link.key for link in leaving.items] == REFRESH_OUT
+    assert [link.key for link in joining.items] == REFRESH_IN
+
+
+def test_red_risks_carry_the_seed_reasons(sc: Scorecard) -> None:
+    notes = {n.title: n.reason for n in sc.paper.red_risks}
+    assert set(notes) == SEED_RED_RISKS
+    assert (
+        "children's safeguarding"
+        in notes["Serious harm or death due to a failure on the part of the Council"]
+    )
+    assert "older people" in notes["Demographic changes lead to changed demand for services"]
+
+
+def test_care_home_figure_is_written_as_reported(sc: Scorecard) -> None:
+    text = sc.exceptions()._repr_html_()
+    assert "has decreased to just over 1,300 older people." in text  # as the seed says
+    assert "1,304" not in text
+    r = _one(sc.board, "care home")
+    assert r["value"] == 1304 and r["rating"] == "Red"  # the number rates and charts

@@ -178,9 +178,11 @@ def test_provenance_is_the_manifest_without_outputs_and_with_short_hashes() -> N
         "environment",
         "command",
     ]
-    assert p["inputs"] == [
-        {"path": "tests/fixtures/notebooks/alpha.ipynb", "sha256": m["inputs"][0]["sha256"][:12]}
-    ]
+    # short: a count pointing to manifest.json, not every file and hash
+    assert (
+        p["inputs"].startswith("1 file of data and parameters") and "manifest.json" in p["inputs"]
+    )
+    assert m["inputs"][0]["sha256"][:12] not in str(p)
     assert p["code_version"] == m["code"]
     assert p["command"] == "scorecard run 2016-17-Q4"
 

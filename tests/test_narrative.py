@@ -34,7 +34,7 @@ def test_summary_singular_forms() -> None:
     counts = {"Green": 1, "Amber": 0, "Red": 1, "Not rated": 0, "No data": 0}
     text = " ".join(summary_sentences(counts, Q4, 1))
     assert "There are 2 indicators" in text and "1 is rated green" in text
-    assert "Of the 1 red indicator, 1 has had" in text
+    assert "The red indicator has had a performance update" in text
 
 
 def test_benchmark_headline() -> None:

@@ -71,7 +71,7 @@ def test_pages_show_the_summary_and_every_section(printed: Path) -> None:
     flat = " ".join(text.split())
     assert "There are 46 indicators" in flat
     for heading in (
-        "Overview",
+        "Report to Cabinet",
         "Children's services",
         "Adult care",
         "Workforce",

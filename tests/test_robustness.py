@@ -205,7 +205,9 @@ def test_a_run_killed_between_its_two_renames_is_repaired_by_the_next(tmp_path: 
 def test_a_second_run_of_the_same_quarter_refuses_and_never_interleaves(tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     publish_fake(out)
-    first = start(out, "fine,sleepy", "--no-cache", sleep=6)
+    # the sleepy cell outlasts the second run's start-up (imports and validation, which take
+    # several seconds on a loaded machine), so the second run always meets the lock
+    first = start(out, "fine,sleepy", "--no-cache", sleep=25)
     try:
         wait_for(lambda: kernels_running(out))
         second = cli_run_capture(out, "fine")
@@ -265,10 +267,10 @@ def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
 
     result = runner.run_quarter(
-        Q, data_dir=data, out_dir=tmp_path / "out", sections=["childrens_services"]
+        Q, data_dir=data, out_dir=tmp_path / "out", sections=["overview"]
     )
     html = result.report.read_text(encoding="utf-8")
-    notebook = (result.out_folder / "notebooks" / "childrens_services.ipynb").read_text("utf-8")
+    notebook = (result.out_folder / "notebooks" / "overview.ipynb").read_text("utf-8")
     for shown in (html, notebook):  # escaped text may still read "onerror=": harmless
         for raw in ("<script", "<img", "<b onclick", 'href="javascript', "href='javascript"):
             assert raw not in shown, raw

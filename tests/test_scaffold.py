@@ -47,6 +47,7 @@ def test_new_quarter_scaffolds_params_and_data(sample: tuple[Path, Path]) -> Non
     folder = data / Q2
     assert written == [
         params / f"{Q2}.yaml",
+        params / f"{Q2}.paper.yaml",  # the officer's text, from the quarter before
         folder / "values.csv",
         folder / "commentary.yaml",
         folder / "risks.csv",
@@ -92,6 +93,7 @@ def test_new_quarter_refuses_a_quarter_with_data(sample: tuple[Path, Path]) -> N
     assert _tree(data, params) == after
     assert set(after) - set(before) == {
         f"params/{Q2}.yaml",
+        f"params/{Q2}.paper.yaml",
         f"data/{Q2}/values.csv",
         f"data/{Q2}/commentary.yaml",
         f"data/{Q2}/risks.csv",

@@ -6,10 +6,16 @@ touched.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tracemalloc
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -372,6 +378,7 @@ def _refused(sample: dict, path: Path, error: type[ScorecardError], **kw: Any) -
     with pytest.raises(error) as err:
         _import(sample, path, **kw)
     assert _snapshot(sample["data"], sample["params"]) == before
+    assert err.value.exit_code == 2  # bad input (docs/errors.md)
     return err.value.message()
 
 
@@ -450,8 +457,223 @@ def test_a_new_risk_in_a_spare_row(sample: dict) -> None:
 def test_a_formula_without_a_saved_result(sample: dict) -> None:
     path = _template(sample)
     fill(path, {"CF01": "=835/119300*10000"})
+    row = _rows_by_id(load_workbook(path)["Indicators"])["CF01"]
     msg = _refused(sample, path, ValidationError)
-    assert "formula whose result was never saved" in msg
+    assert f"column 'Indicators!K{row}' (value '=835/119300*10000')" in msg
+    assert "this cell holds a formula" in msg and "paste it as values only" in msg
+
+
+# --- hostile workbooks and hostile data (issue 12, defects 3 and 5) ---------------------------
+
+#: Text that spreadsheet programs take for a formula when it is stored as one.
+HOSTILE = {
+    "name": '=HYPERLINK("http://example.invalid/x","Click for the figures")',
+    "owner": "=cmd|' /C calc'!A0",
+    "council": "+cmd|' /C calc'!A0",
+    "title": "@SUM(1+1)*cmd|' /C calc'!A0",
+    "description": "-2+3+cmd|' /C calc'!A0",
+    "benchmark_label": "=1+1",
+    "commentary": '=HYPERLINK("http://example.invalid/c","commentary")',
+    "action": "=2+2",
+}
+
+
+def _sheet_parts(path: Path) -> dict[str, bytes]:
+    with zipfile.ZipFile(path) as z:
+        return {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/sheet")}
+
+
+def _set_cell(text: str, row: int, column: str, frame: dict[str, str]) -> str:
+    """Set one cell of a CSV text (header row 1)."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    fields = list(rows[0])
+    rows[row][column] = frame[column] if column in frame else rows[row][column]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def test_no_cell_of_a_template_made_from_formula_like_text_is_a_formula(sample: dict) -> None:
+    """Catalogue name and owner, council, risk title and description, a benchmark label and
+    commentary imported earlier, each starting with =, +, - or @: every cell of the template
+    is text or a number, never a formula, and the text is kept exactly."""
+    data, params = sample["data"], sample["params"]
+    cat = data / "catalogue.csv"
+    rows = list(csv.DictReader(io.StringIO(cat.read_text(encoding="utf-8"))))
+    at = next(i for i, r in enumerate(rows) if r["indicator_id"] == "CF01")
+    text = cat.read_text(encoding="utf-8")
+    for column in ("name", "owner"):
+        text = _set_cell(text, at, column, {column: HOSTILE[column]})
+    cat.write_text(text, encoding="utf-8")
+    risks = data / "2017-18-Q1" / "risks.csv"
+    text = risks.read_text(encoding="utf-8")
+    for column in ("title", "description"):
+        text = _set_cell(text, 0, column, {column: HOSTILE[column]})
+    risks.write_text(text, encoding="utf-8")
+    values = data / "2017-18-Q1" / "values.csv"
+    vrows = list(csv.DictReader(io.StringIO(values.read_text(encoding="utf-8"))))
+    vat = next(i for i, r in enumerate(vrows) if r["indicator_id"] == "CF01")
+    values.write_text(
+        _set_cell(values.read_text(encoding="utf-8"), vat, "benchmark_label", HOSTILE),
+        encoding="utf-8",
+    )
+    p1 = params / "2017-18-Q1.yaml"
+    p1.write_text(
+        p1.read_text(encoding="utf-8")
+        .replace("council:", f"council: {json.dumps(HOSTILE['council'])}\nold_council:", 1)
+        .replace("old_council:", "# old council:"),
+        encoding="utf-8",
+    )
+    (data / Q2).mkdir()
+    (data / Q2 / "commentary.yaml").write_text(
+        f"CF01:\n  commentary: {json.dumps(HOSTILE['commentary'])}\n"
+        f"  actions:\n    - {json.dumps(HOSTILE['action'])}\n  author: Someone\n",
+        encoding="utf-8",
+    )
+    assert load_inputs("2017-18-Q1", data, params).params["council"] == HOSTILE["council"]
+
+    path = _template(sample)
+
+    wb = load_workbook(path)
+    seen: dict[str, str] = {}
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{ws.title}!{cell.coordinate}: {cell.value!r}"
+                if isinstance(cell.value, str):
+                    assert cell.data_type == "s", f"{ws.title}!{cell.coordinate}"
+                    for key, hostile in HOSTILE.items():
+                        if hostile in cell.value:
+                            seen[key] = f"{ws.title}!{cell.coordinate}"
+    assert set(seen) == set(HOSTILE), seen  # every hostile text reached the workbook, as text
+    for part, xml in _sheet_parts(path).items():  # and no formula element anywhere
+        assert b"<f>" not in xml and b"<f " not in xml, part
+
+
+def test_formula_like_text_in_a_workbook_is_imported_as_text(sample: dict) -> None:
+    """Text typed in a cell (not a formula) that starts with '=' is kept as text."""
+    path = _template(sample)
+    fill(path)
+    wb = load_workbook(path)
+    ws = wb["Indicators"]
+    row, col = _rows_by_id(ws)["CF01"], _columns(ws)
+    for heading, text in (
+        ("Benchmark label", "=England average"),
+        ("Commentary", HOSTILE["commentary"]),
+    ):
+        cell = ws.cell(row=row, column=col[heading])
+        cell.value = text
+        cell.data_type = "s"  # typed as text (Excel: a cell formatted as Text, or a leading ')
+    wb.save(path)
+    _import(sample, path)
+    assert ",=England average," in (sample["data"] / Q2 / "values.csv").read_text()
+    comments = load_inputs(Q2, sample["data"], sample["params"]).commentary
+    assert (
+        comments.set_index("indicator_id").loc["CF01", "commentary"].strip()
+        == HOSTILE["commentary"]
+    )
+
+
+def _rewrite_sheet(path: Path, edit: Any) -> None:
+    """Rewrite the Indicators sheet's XML part of a workbook with ``edit(xml) -> xml``."""
+    parts = _sheet_parts(path)
+    (name,) = [n for n, xml in parts.items() if b"Rated against" in xml]
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for info, content in members:
+            z.writestr(info, edit(content) if info.filename == name else content)
+
+
+def test_a_formula_with_a_saved_result_is_refused(sample: dict) -> None:
+    """A formula whose file states a result (which may be false) is not taken either."""
+    path = _template(sample)
+    fill(path)
+    row = _rows_by_id(load_workbook(path)["Indicators"])["CF01"]
+    pattern = re.compile(rb'<c r="K%d"[^>]*>.*?</c>' % row)
+    _rewrite_sheet(
+        path,
+        lambda xml: pattern.sub(b'<c r="K%d"><f>835/119300*10000</f><v>70</v></c>' % row, xml),
+    )
+    msg = _refused(sample, path, ValidationError)
+    assert f"column 'Indicators!K{row}' (value '=835/119300*10000')" in msg
+    assert "this cell holds a formula" in msg
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked(sample: dict) -> None:
+    """A workbook whose sheet unpacks to 60 MB (a few hundred kilobytes on disk): refused from
+    the sizes its archive declares, before anything is unpacked (the memory the import uses
+    stays far below the sheet's size), with exit status 2 and nothing written."""
+    path = _template(sample)
+    fill(path)
+    with zipfile.ZipFile(path) as z:
+        members = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in members:
+            if b"Rated against" not in content:
+                z.writestr(name, content)
+                continue
+            with z.open(name, "w", force_zip64=True) as part:
+                part.write(content.replace(b"</worksheet>", b""))
+                for _ in range(60):
+                    part.write(b" " * (1024 * 1024))
+                part.write(b"</worksheet>")
+    assert path.stat().st_size < 2 * 1024 * 1024
+
+    before = _snapshot(sample["data"], sample["params"])
+    tracemalloc.start()
+    try:
+        with pytest.raises(InputError) as err:
+            _import(sample, path)
+        _size, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024, peak
+    msg = err.value.message()
+    assert "returns.xlsx is too large to be a returns workbook: it unpacks to" in msg
+    assert "(at most 50.0 MB;" in msg and "scorecard template" in msg
+    assert _snapshot(sample["data"], sample["params"]) == before
+
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("scorecard")),
+            "import",
+            str(path),
+            "--data",
+            str(sample["data"]),
+            "--archive",
+            str(sample["out"]),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "too large to be a returns workbook" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert _snapshot(sample["data"], sample["params"]) == before
+
+
+def test_a_sheet_larger_than_a_returns_sheet_is_refused(sample: dict) -> None:
+    """By the size it declares, and (when the declaration is false) while it is read."""
+    path = _template(sample)
+    fill(path)
+    _rewrite_sheet(
+        path, lambda xml: re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1:XFD1048576"', xml)
+    )
+    msg = _refused(sample, path, InputError)
+    assert "its 'Indicators' sheet declares 1,048,576 rows and 16,384 columns" in msg
+
+    path = _template(sample, name="rows.xlsx")
+    fill(path)
+    many = b"".join(
+        b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r)
+        for r in range(100, 100 + workbook.MAX_SHEET_ROWS + 10)
+    )
+    _rewrite_sheet(path, lambda xml: xml.replace(b"</sheetData>", many + b"</sheetData>"))
+    msg = _refused(sample, path, InputError)
+    assert "its 'Indicators' sheet has a filled cell at A5001, beyond CV5000" in msg
 
 
 def test_files_that_are_not_returns_workbooks(sample: dict) -> None:

@@ -221,8 +221,14 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB01",
         "name": "Economic output: gross value added (GVA) per head",
         "subject": "Gross value added per head",
-        "theme": OB, "section": "overview", "unit": "gbp", "unit_label": "", "decimals": 0,
-        "polarity": "higher_is_better", "frequency": "annual", "rating_basis": "data_only",
+        "theme": OB,
+        "section": "overview",
+        "unit": "gbp",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "data_only",
         "owner": EI,
         "source": "Office for National Statistics, regional gross value added (income approach)",
         "description": "The value of goods and services produced in the county per resident, "
@@ -239,9 +245,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB02",
         "name": "Working-age employment rate (%)",
         "subject": "The working-age employment rate",
-        "theme": OB, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "higher_is_better", "frequency": "quarterly", "rating_basis": "benchmark",
-        "tolerance_type": "relative", "tolerance": 2, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 2,
+        "owner": EI,
         "source": "Office for National Statistics, Annual Population Survey (via Nomis)",
         "description": "Residents aged 16 to 64 who are in employment, as a percentage of all "
         "residents of that age, over the twelve months to the date shown.",
@@ -257,23 +271,37 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB03",
         "name": "Out-of-work benefit claimants (% of residents aged 16-64)",
         "subject": "The proportion of working-age residents claiming out-of-work benefits",
-        "theme": OB, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "lower_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 0.2, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 0.2,
+        "owner": EI,
         "source": "Department for Work and Pensions, claimant count (via Nomis)",
         "description": "Residents aged 16 to 64 claiming out-of-work benefits at the end of the "
         "quarter, as a percentage of all residents of that age.",
-        "series": quarterly(
-            [1.4, 1.3, 1.3, 1.3, 1.2, 1.2, 1.2, 1.3, 1.4], target=const(1.5)
-        ),
+        "series": quarterly([1.4, 1.3, 1.3, 1.3, 1.2, 1.2, 1.2, 1.3, 1.4], target=const(1.5)),
     },
     {
         "indicator_id": "OB04",
         "name": "Young people aged 16-24 claiming Jobseeker's Allowance (%)",
         "subject": "The proportion of 16 to 24 year olds claiming Jobseeker's Allowance",
-        "theme": OB, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "lower_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "relative", "tolerance": 10, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10,
+        "owner": EI,
         "source": "Department for Work and Pensions, Jobseeker's Allowance claimants (via Nomis)",
         "description": "Residents aged 16 to 24 claiming Jobseeker's Allowance at the end of the "
         "quarter, as a percentage of all residents of that age.",
@@ -287,9 +315,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB05",
         "name": "Premises able to get superfast broadband (%)",
         "subject": "Superfast broadband coverage",
-        "theme": OB, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "higher_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 2, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 2,
+        "owner": EI,
         "source": "Broadband programme contractor coverage returns",
         "description": "Homes and businesses that can get broadband of at least 24 Mbps, as a "
         "percentage of all premises in the county.",
@@ -303,9 +339,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB06",
         "name": "New businesses still trading after three years (%)",
         "subject": "The three-year survival rate of new businesses",
-        "theme": OB, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "higher_is_better", "frequency": "annual", "rating_basis": "benchmark",
-        "tolerance_type": "relative", "tolerance": 3, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 3,
+        "owner": EI,
         "source": "Office for National Statistics, Business Demography",
         "description": "Businesses started in the county three years earlier that are still "
         "trading, as a percentage of all businesses started that year.",
@@ -323,9 +367,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB07",
         "name": "Apprenticeship starts by county residents",
         "subject": "The number of apprenticeship starts",
-        "theme": OB, "section": "overview", "unit": "count", "unit_label": "starts",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 5, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "count",
+        "unit_label": "starts",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 5,
+        "owner": EI,
         "source": "Department for Education, further education and skills statistics",
         "description": "Apprenticeships started by residents of the county during the "
         "academic year.",
@@ -341,8 +393,14 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB08",
         "name": "Median gross weekly pay of full-time resident employees (£)",
         "subject": "Median weekly pay for full-time workers living in the county",
-        "theme": OB, "section": "overview", "unit": "gbp", "unit_label": "", "decimals": 0,
-        "polarity": "higher_is_better", "frequency": "annual", "rating_basis": "data_only",
+        "theme": OB,
+        "section": "overview",
+        "unit": "gbp",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "data_only",
         "owner": EI,
         "source": "Office for National Statistics, Annual Survey of Hours and Earnings",
         "description": "The middle value of gross weekly pay for full-time employees who live "
@@ -353,9 +411,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OB09",
         "name": "Young people aged 18-24 claiming out-of-work benefits (%)",
         "subject": "The proportion of 18 to 24 year olds claiming out-of-work benefits",
-        "theme": OB, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "lower_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "relative", "tolerance": 10, "owner": EI,
+        "theme": OB,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10,
+        "owner": EI,
         "source": "Department for Work and Pensions, claimant count including Universal "
         "Credit (via Nomis)",
         "description": "Residents aged 18 to 24 claiming Jobseeker's Allowance or Universal "
@@ -368,10 +434,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF01",
         "name": "Looked after children per 10,000 children",
         "subject": "The rate of looked after children",
-        "theme": CF, "section": "childrens_services", "unit": "per_10000",
-        "unit_label": "per 10,000 children", "decimals": 1, "polarity": "lower_is_better",
-        "frequency": "quarterly", "rating_basis": "benchmark", "tolerance_type": "relative",
-        "tolerance": 2, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "per_10000",
+        "unit_label": "per 10,000 children",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 2,
+        "owner": CFC,
         "source": "Children's social care case management system; England: Department for "
         "Education, Children looked after in England",
         "description": "Children in the care of the Council at the end of the quarter, per "
@@ -386,10 +459,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF02",
         "name": "Children with a child protection plan per 10,000 children",
         "subject": "The rate of children with a child protection plan",
-        "theme": CF, "section": "childrens_services", "unit": "per_10000",
-        "unit_label": "per 10,000 children", "decimals": 1, "polarity": "lower_is_better",
-        "frequency": "quarterly", "rating_basis": "benchmark", "tolerance_type": "absolute",
-        "tolerance": 0, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "per_10000",
+        "unit_label": "per 10,000 children",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "benchmark",
+        "tolerance_type": "absolute",
+        "tolerance": 0,
+        "owner": CFC,
         "source": "Children's social care case management system; England: Department for "
         "Education, Characteristics of children in need",
         "description": "Children subject to a child protection plan at the end of the quarter, "
@@ -404,9 +484,15 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF03",
         "name": "Children in need per 10,000 children",
         "subject": "The rate of children in need",
-        "theme": CF, "section": "childrens_services", "unit": "per_10000",
-        "unit_label": "per 10,000 children", "decimals": 1, "polarity": "lower_is_better",
-        "frequency": "quarterly", "rating_basis": "data_only", "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "per_10000",
+        "unit_label": "per 10,000 children",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "data_only",
+        "owner": CFC,
         "source": "Children's social care case management system; England: Department for "
         "Education, Characteristics of children in need",
         "description": "Children assessed as needing help from children's social care at the "
@@ -420,11 +506,18 @@ INDICATORS: list[dict[str, Any]] = [
     {
         "indicator_id": "CF04",
         "name": "16-18 year olds not in education, employment or training (NEET) (%)",
-        "subject": "The proportion of 16 to 18 year olds not in education, employment or "
-        "training",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "lower_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 0.3, "owner": CFC,
+        "subject": "The proportion of 16 to 18 year olds not in education, employment or training",
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 0.3,
+        "owner": CFC,
         "source": "Client caseload information system (young people's tracking)",
         "description": "Young people of academic age 16 to 18 known not to be in education, "
         "employment or training, as a percentage of all young people of that age.",
@@ -438,9 +531,16 @@ INDICATORS: list[dict[str, Any]] = [
         "name": "Pupils achieving 5 or more A*-C GCSEs including English and maths (%)",
         "subject": "The proportion of pupils achieving 5 or more good GCSEs including English "
         "and maths",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "benchmark", "tolerance_type": "relative", "tolerance": 3,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 3,
         "owner": CFC,
         "source": "Department for Education, GCSE and equivalent results",
         "description": "Pupils at the end of key stage 4 achieving five or more GCSEs at grades "
@@ -460,10 +560,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF06",
         "name": "A level attainment: average point score per entry",
         "subject": "The average A level point score per entry",
-        "theme": CF, "section": "childrens_services", "unit": "score",
-        "unit_label": "points per entry", "decimals": 1, "polarity": "higher_is_better",
-        "frequency": "annual", "rating_basis": "benchmark", "tolerance_type": "relative",
-        "tolerance": 3, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "score",
+        "unit_label": "points per entry",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 3,
+        "owner": CFC,
         "source": "Department for Education, A level and other 16 to 18 results",
         "description": "The average points achieved for each A level entered by students at "
         "the end of their 16 to 18 study.",
@@ -481,9 +588,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF07",
         "name": "Children adopted within 21 months of entering care (%)",
         "subject": "The proportion of children adopted within 21 months of entering care",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CFC,
         "source": "Children's social care case management system; adoption scorecard",
         "description": "Children adopted over the three years shown who moved in with their "
         "adoptive family within 21 months of entering care.",
@@ -499,9 +614,16 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF08",
         "name": "Schools rated good or outstanding by Ofsted (%)",
         "subject": "The proportion of schools rated good or outstanding",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "benchmark", "tolerance_type": "relative", "tolerance": 5,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 5,
         "owner": CFC,
         "source": "Ofsted, school inspection outcomes (management information)",
         "description": "Schools in the county whose latest Ofsted inspection judged them good "
@@ -517,9 +639,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF09",
         "name": "Re-referrals to children's social care within 12 months (%)",
         "subject": "The proportion of referrals that were re-referrals within 12 months",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "lower_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 10, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10,
+        "owner": CFC,
         "source": "Children's social care case management system",
         "description": "Referrals in the year to date about a child who had been referred in "
         "the previous 12 months, as a percentage of all referrals.",
@@ -531,9 +661,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF10",
         "name": "Care leavers aged 19-21 in education, employment or training (%)",
         "subject": "The proportion of care leavers in education, employment or training",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CFC,
         "source": "Children's social care case management system (leaving care team)",
         "description": "Care leavers aged 19 to 21 the Council is in touch with who are in "
         "education, employment or training.",
@@ -543,9 +681,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF11",
         "name": "Eligible two-year-olds taking up funded early education (%)",
         "subject": "Take-up of funded early education by eligible two-year-olds",
-        "theme": CF, "section": "childrens_services", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CFC,
         "source": "Early years funding system, termly headcount",
         "description": "Two-year-olds entitled to 15 hours of free early education who are "
         "taking up a place, as a percentage of those entitled.",
@@ -556,9 +702,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "CF12",
         "name": "Attainment 8: average score per pupil",
         "subject": "The average Attainment 8 score per pupil",
-        "theme": CF, "section": "childrens_services", "unit": "score", "unit_label": "points",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "benchmark", "tolerance_type": "relative", "tolerance": 3, "owner": CFC,
+        "theme": CF,
+        "section": "childrens_services",
+        "unit": "score",
+        "unit_label": "points",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 3,
+        "owner": CFC,
         "source": "Department for Education, GCSE and equivalent results",
         "description": "Pupils' average score across eight qualifications at the end of key "
         "stage 4, with English and mathematics counted twice.",
@@ -575,9 +729,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "EN01",
         "name": "Principal roads where maintenance should be considered (%)",
         "subject": "The proportion of principal roads where maintenance should be considered",
-        "theme": EN, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "lower_is_better", "frequency": "annual", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 0.5, "owner": EI,
+        "theme": EN,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 0.5,
+        "owner": EI,
         "source": "Annual machine survey of road condition (SCANNER)",
         "description": "The length of A roads whose surface condition means maintenance should "
         "be considered, as a percentage of all A roads surveyed.",
@@ -593,9 +755,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "EN02",
         "name": "Residents satisfied with the condition of roads (%)",
         "subject": "Satisfaction with the condition of roads",
-        "theme": EN, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 0,
-        "polarity": "higher_is_better", "frequency": "annual", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 3, "owner": EI,
+        "theme": EN,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 3,
+        "owner": EI,
         "source": "National Highways and Transport Public Satisfaction Survey",
         "description": "Residents who say they are satisfied with the condition of road "
         "surfaces in the county.",
@@ -611,9 +781,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "EN03",
         "name": "Household waste collected per head (kg)",
         "subject": "Household waste per head",
-        "theme": EN, "section": "overview", "unit": "count", "unit_label": "kg per person",
-        "decimals": 0, "polarity": "lower_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 1, "owner": EI,
+        "theme": EN,
+        "section": "overview",
+        "unit": "count",
+        "unit_label": "kg per person",
+        "decimals": 0,
+        "polarity": "lower_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 1,
+        "owner": EI,
         "source": "WasteDataFlow returns (Council and district councils)",
         "description": "Kilograms of household waste collected in the financial year for each "
         "resident of the county.",
@@ -626,9 +804,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "EN04",
         "name": "Household waste reused, recycled or composted (%)",
         "subject": "The proportion of household waste reused, recycled or composted",
-        "theme": EN, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "higher_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 3, "owner": EI,
+        "theme": EN,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 3,
+        "owner": EI,
         "source": "WasteDataFlow returns (Council and district councils)",
         "description": "Household waste sent for reuse, recycling or composting in the "
         "quarter, as a percentage of all household waste collected.",
@@ -642,9 +828,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "EN05",
         "name": "Municipal waste sent to landfill (%)",
         "subject": "The proportion of municipal waste sent to landfill",
-        "theme": EN, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "lower_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 3, "owner": EI,
+        "theme": EN,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 3,
+        "owner": EI,
         "source": "WasteDataFlow returns (Council and district councils)",
         "description": "Municipal waste disposed of to landfill in the quarter, as a percentage "
         "of all municipal waste.",
@@ -658,9 +852,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "EN06",
         "name": "People killed or seriously injured in road collisions",
         "subject": "The number of people killed or seriously injured on the county's roads",
-        "theme": EN, "section": "overview", "unit": "count", "unit_label": "people",
-        "decimals": 0, "polarity": "lower_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 5, "owner": EI,
+        "theme": EN,
+        "section": "overview",
+        "unit": "count",
+        "unit_label": "people",
+        "decimals": 0,
+        "polarity": "lower_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 5,
+        "owner": EI,
         "source": "Police road collision records (STATS19)",
         "description": "People killed or seriously injured in reported road collisions in the "
         "county during the calendar year.",
@@ -678,9 +880,15 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW01",
         "name": "Gap in life expectancy between the most and least deprived areas (years)",
         "subject": "The gap in life expectancy between the most and least deprived areas",
-        "theme": HW, "section": "overview", "unit": "years", "unit_label": "years",
-        "decimals": 1, "polarity": "lower_is_better", "frequency": "annual",
-        "rating_basis": "data_only", "owner": PH,
+        "theme": HW,
+        "section": "overview",
+        "unit": "years",
+        "unit_label": "years",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "annual",
+        "rating_basis": "data_only",
+        "owner": PH,
         "source": "Public Health England, Public Health Outcomes Framework",
         "description": "The difference in male life expectancy at birth between the most and "
         "least deprived tenths of the county's neighbourhoods.",
@@ -690,9 +898,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW02",
         "name": "Households in fuel poverty (%)",
         "subject": "The proportion of households in fuel poverty",
-        "theme": HW, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "lower_is_better", "frequency": "annual", "rating_basis": "benchmark",
-        "tolerance_type": "relative", "tolerance": 5, "owner": PH,
+        "theme": HW,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 5,
+        "owner": PH,
         "source": "Department for Business, Energy and Industrial Strategy, sub-regional fuel "
         "poverty statistics",
         "description": "Households with fuel costs above the national median that would leave "
@@ -712,9 +928,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW03",
         "name": "Eligible people aged 40-74 who have had an NHS Health Check (%)",
         "subject": "The proportion of eligible people who have had an NHS Health Check",
-        "theme": HW, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "higher_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "absolute", "tolerance": 2, "owner": PH,
+        "theme": HW,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 2,
+        "owner": PH,
         "source": "NHS Health Check programme returns from GP practices",
         "description": "People aged 40 to 74 who received an NHS Health Check since April 2013, "
         "as a percentage of everyone eligible over the five-year programme.",
@@ -727,9 +951,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW04",
         "name": "Adults who are physically active (%)",
         "subject": "The proportion of adults who are physically active",
-        "theme": HW, "section": "overview", "unit": "percent", "unit_label": "", "decimals": 1,
-        "polarity": "higher_is_better", "frequency": "annual", "rating_basis": "benchmark",
-        "tolerance_type": "relative", "tolerance": 3, "owner": PH,
+        "theme": HW,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 3,
+        "owner": PH,
         "source": "Sport England, Active People and Active Lives surveys",
         "description": "Adults doing at least 150 minutes of moderate physical activity a week.",
         "series": dated(
@@ -747,9 +979,17 @@ INDICATORS: list[dict[str, Any]] = [
         "name": "Older people living independently 91 days after leaving hospital (%)",
         "subject": "The proportion of older people still living independently 91 days after "
         "leaving hospital",
-        "theme": HW, "section": "adult_care", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 3, "owner": ADULT,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 3,
+        "owner": ADULT,
         "source": "Adult social care case management system",
         "description": "People aged 65 and over discharged from hospital into reablement who "
         "were still living at home 91 days later.",
@@ -761,9 +1001,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW06",
         "name": "Older people funded in permanent care home placements",
         "subject": "The number of older people funded in permanent care home placements",
-        "theme": HW, "section": "adult_care", "unit": "count", "unit_label": "older people",
-        "decimals": 0, "polarity": "lower_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 5, "owner": ADULT,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "count",
+        "unit_label": "older people",
+        "decimals": 0,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 5,
+        "owner": ADULT,
         "source": "Adult social care case management system",
         "description": "People aged 65 and over in a residential or nursing home placement "
         "funded by the Council at the end of the quarter.",
@@ -776,9 +1024,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW07",
         "name": "Adult social care users receiving direct payments (%)",
         "subject": "The proportion of adult social care users receiving direct payments",
-        "theme": HW, "section": "adult_care", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 3, "owner": ADULT,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 3,
+        "owner": ADULT,
         "source": "Adult social care case management system",
         "description": "People using community-based adult social care services who receive "
         "some or all of their support as a direct payment.",
@@ -791,9 +1047,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW08",
         "name": "Adult safeguarding enquiries completed within timescale (%)",
         "subject": "The proportion of adult safeguarding enquiries completed on time",
-        "theme": HW, "section": "adult_care", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": ADULT,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": ADULT,
         "source": "Adult social care case management system",
         "description": "Adult safeguarding enquiries concluded in the quarter that were "
         "completed within the timescale set in the county's procedures.",
@@ -806,9 +1070,16 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW09",
         "name": "Adult social care users who feel safe (%)",
         "subject": "The proportion of adult social care users who feel safe",
-        "theme": HW, "section": "adult_care", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "benchmark", "tolerance_type": "relative", "tolerance": 3,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 3,
         "owner": ADULT,
         "source": "Adult Social Care Survey (NHS Digital)",
         "description": "People who use adult social care services who say they feel as safe "
@@ -827,9 +1098,16 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW10",
         "name": "Adults with learning disabilities in paid employment (%)",
         "subject": "The proportion of adults with learning disabilities in paid employment",
-        "theme": HW, "section": "adult_care", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "benchmark", "tolerance_type": "relative", "tolerance": 10,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "benchmark",
+        "tolerance_type": "relative",
+        "tolerance": 10,
         "owner": ADULT,
         "source": "Short and Long Term support return (NHS Digital)",
         "description": "Adults aged 18 to 64 with a learning disability, known to adult social "
@@ -848,9 +1126,15 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "HW11",
         "name": "Adult social care contacts resolved at first point of contact (%)",
         "subject": "The proportion of adult social care contacts resolved at first contact",
-        "theme": HW, "section": "adult_care", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "data_only", "owner": ADULT,
+        "theme": HW,
+        "section": "adult_care",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "data_only",
+        "owner": ADULT,
         "source": "Adult social care case management system (Access Centre)",
         "description": "New contacts with adult social care resolved with information, advice "
         "or a connection to community support, without a referral for assessment.",
@@ -862,18 +1146,24 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR01",
         "name": "Sickness absence: average days per person (FTE)",
         "subject": "Sickness absence",
-        "theme": ORG, "section": "workforce", "unit": "days", "unit_label": "days per person",
-        "decimals": 2, "polarity": "lower_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 10, "owner": CC,
+        "theme": ORG,
+        "section": "workforce",
+        "unit": "days",
+        "unit_label": "days per person",
+        "decimals": 2,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10,
+        "owner": CC,
         "source": "HR and payroll system, absence records",
         "description": "Working days lost to sickness in the financial year per full-time "
         "equivalent employee; during the year, the forecast for the year end.",
         "series": quarterly(
             [8.6, 8.8, 8.95, 8.79, 8.7, 9.02, 9.11, 8.92, 8.85],
             target=by_year({2015: 7.5, 2016: 7, 2017: 7}),
-            period_label=lambda q: (
-                f"{q.fy} year end" if q.q == 4 else "year end forecast"
-            ),
+            period_label=lambda q: f"{q.fy} year end" if q.q == 4 else "year end forecast",
             data_quality=lambda q: None if q.q == 4 else "forecast",
         ),
     },
@@ -881,9 +1171,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR02",
         "name": "Staff appraisals completed (%)",
         "subject": "The proportion of staff appraisals completed",
-        "theme": ORG, "section": "workforce", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CC,
+        "theme": ORG,
+        "section": "workforce",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CC,
         "source": "HR and payroll system, appraisal records",
         "description": "Employees who had an appraisal in the annual cycle ending in July, as "
         "a percentage of employees due one.",
@@ -898,11 +1196,18 @@ INDICATORS: list[dict[str, Any]] = [
     {
         "indicator_id": "OR03",
         "name": "Staff who feel the Council has a clear vision for the future (%)",
-        "subject": "The proportion of staff who feel the Council has a clear vision for the "
-        "future",
-        "theme": ORG, "section": "workforce", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "biennial",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CC,
+        "subject": "The proportion of staff who feel the Council has a clear vision for the future",
+        "theme": ORG,
+        "section": "workforce",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "biennial",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CC,
         "source": "Council staff survey",
         "description": "Staff who strongly or moderately agree that the Council has a clear "
         "vision for the future.",
@@ -915,9 +1220,15 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR04",
         "name": "Staff turnover, rolling 12 months (%)",
         "subject": "Staff turnover",
-        "theme": ORG, "section": "workforce", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "lower_is_better", "frequency": "quarterly",
-        "rating_basis": "data_only", "owner": CC,
+        "theme": ORG,
+        "section": "workforce",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "data_only",
+        "owner": CC,
         "source": "HR and payroll system",
         "description": "Employees who left the Council in the last 12 months, as a percentage "
         "of the average number employed.",
@@ -927,9 +1238,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR05",
         "name": "Spend on agency staff in the quarter (£)",
         "subject": "Spend on agency staff",
-        "theme": ORG, "section": "workforce", "unit": "gbp", "unit_label": "", "decimals": 0,
-        "polarity": "lower_is_better", "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "relative", "tolerance": 10, "owner": CC,
+        "theme": ORG,
+        "section": "workforce",
+        "unit": "gbp",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10,
+        "owner": CC,
         "source": "Financial ledger, agency staffing contract",
         "description": "Money spent on temporary staff supplied by agencies during the quarter.",
         "series": quarterly(
@@ -941,9 +1260,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR06",
         "name": "Staff who are proud to work for the Council (%)",
         "subject": "The proportion of staff who are proud to work for the Council",
-        "theme": ORG, "section": "workforce", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "biennial",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CC,
+        "theme": ORG,
+        "section": "workforce",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "biennial",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CC,
         "source": "Council staff survey",
         "description": "Staff who strongly or moderately agree that they are proud to work for "
         "the Council.",
@@ -956,9 +1283,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR07",
         "name": "Debtor days",
         "subject": "Debtor days",
-        "theme": ORG, "section": "overview", "unit": "days", "unit_label": "days",
-        "decimals": 0, "polarity": "lower_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "relative", "tolerance": 10, "owner": FIN,
+        "theme": ORG,
+        "section": "overview",
+        "unit": "days",
+        "unit_label": "days",
+        "decimals": 0,
+        "polarity": "lower_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10,
+        "owner": FIN,
         "source": "Financial ledger, sundry debtors",
         "description": "The average number of days the Council takes to collect money it is "
         "owed for services it has invoiced.",
@@ -968,9 +1303,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR08",
         "name": "Residents satisfied with their local area as a place to live (%)",
         "subject": "Satisfaction with the local area as a place to live",
-        "theme": ORG, "section": "overview", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 2, "owner": CC,
+        "theme": ORG,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 2,
+        "owner": CC,
         "source": "Council residents' survey (Viewpoint panel)",
         "description": "Residents who say they are very or fairly satisfied with their local "
         "area as a place to live.",
@@ -986,9 +1329,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR09",
         "name": "Undisputed invoices paid within 30 days (%)",
         "subject": "The proportion of invoices paid within 30 days",
-        "theme": ORG, "section": "overview", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": FIN,
+        "theme": ORG,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": FIN,
         "source": "Financial ledger, accounts payable",
         "description": "Undisputed supplier invoices paid within 30 days of receipt in the "
         "quarter.",
@@ -1000,9 +1351,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR10",
         "name": "Residents who feel well informed about Council services (%)",
         "subject": "The proportion of residents who feel well informed about Council services",
-        "theme": ORG, "section": "overview", "unit": "percent", "unit_label": "",
-        "decimals": 0, "polarity": "higher_is_better", "frequency": "annual",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CC,
+        "theme": ORG,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 0,
+        "polarity": "higher_is_better",
+        "frequency": "annual",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CC,
         "source": "Council residents' survey (Viewpoint panel)",
         "description": "Residents who say they feel very or fairly well informed about the "
         "services and benefits the Council provides.",
@@ -1018,9 +1377,17 @@ INDICATORS: list[dict[str, Any]] = [
         "indicator_id": "OR11",
         "name": "Freedom of information requests answered within 20 working days (%)",
         "subject": "The proportion of freedom of information requests answered on time",
-        "theme": ORG, "section": "overview", "unit": "percent", "unit_label": "",
-        "decimals": 1, "polarity": "higher_is_better", "frequency": "quarterly",
-        "rating_basis": "target", "tolerance_type": "absolute", "tolerance": 5, "owner": CC,
+        "theme": ORG,
+        "section": "overview",
+        "unit": "percent",
+        "unit_label": "",
+        "decimals": 1,
+        "polarity": "higher_is_better",
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "absolute",
+        "tolerance": 5,
+        "owner": CC,
         "source": "Information governance case log",
         "description": "Requests under the Freedom of Information Act and Environmental "
         "Information Regulations answered within the 20 working days the law allows.",
@@ -1248,8 +1615,7 @@ COMMENTARY_BY_QUARTER: dict[str, dict[str, Entry]] = {
             "on decision-making at Initial Child Protection Conferences and their "
             "recommendations are being put in place.",
             [
-                "Apply the revised thresholds for Initial Child Protection Conferences from "
-                "July.",
+                "Apply the revised thresholds for Initial Child Protection Conferences from July.",
                 "Continue monthly scrutiny of plans lasting more than 12 months.",
             ],
         ),
@@ -1462,8 +1828,7 @@ RISKS: list[dict[str, Any]] = [
         "target": (2, 4),
         "controls": "Firewalls and anti-virus; Public Services Network compliance; patching "
         "schedule; off-site backups",
-        "actions": "Test disaster recovery for critical systems; run staff awareness on "
-        "phishing",
+        "actions": "Test disaster recovery for critical systems; run staff awareness on phishing",
         "actions_from": {
             "2017-18-Q1": "Apply all outstanding security patches following the May 2017 "
             "ransomware attacks; test disaster recovery for critical systems; run staff "
@@ -1515,8 +1880,7 @@ RISKS: list[dict[str, Any]] = [
         "target": (2, 3),
         "controls": "Workforce strategy; market supplements for hard-to-fill posts; "
         "graduate and apprenticeship schemes",
-        "actions": "Launch a social worker recruitment campaign; reduce reliance on agency "
-        "staff",
+        "actions": "Launch a social worker recruitment campaign; reduce reliance on agency staff",
         "action_owner": "Head of Human Resources",
     },
     {
@@ -1586,10 +1950,8 @@ RISKS: list[dict[str, Any]] = [
         "inherent": (4, 5),
         "current": [(2, 4)] * 9,
         "target": (2, 4),
-        "controls": "Local Resilience Forum plans; trained emergency response staff; "
-        "on-call rota",
-        "actions": "Run a multi-agency flood exercise; refresh emergency rest centre "
-        "training",
+        "controls": "Local Resilience Forum plans; trained emergency response staff; on-call rota",
+        "actions": "Run a multi-agency flood exercise; refresh emergency rest centre training",
         "action_owner": "Head of Emergency Planning",
     },
     {
@@ -1686,9 +2048,7 @@ def in_force(d: dict[str, Any], q: Quarter) -> bool:
     return first <= q and (last is None or q <= last)
 
 
-def board(
-    values: dict[str, list[dict[str, Any]]], q: Quarter
-) -> dict[str, tuple[str, bool]]:
+def board(values: dict[str, list[dict[str, Any]]], q: Quarter) -> dict[str, tuple[str, bool]]:
     """indicator_id -> (rating before overrides, updated this quarter) for ``q``."""
     out: dict[str, tuple[str, bool]] = {}
     for d in catalogue_rows():
@@ -1837,9 +2197,7 @@ def risk_rows() -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def commentary_for(
-    q: Quarter, updated_red: Iterable[str]
-) -> dict[str, tuple[str, list[str], str]]:
+def commentary_for(q: Quarter, updated_red: Iterable[str]) -> dict[str, tuple[str, list[str], str]]:
     owners = {d["indicator_id"]: d["owner"] for d in catalogue_rows()}
     chosen: dict[str, Entry] = dict(COMMENTARY_BY_QUARTER.get(q.id, {}))
     for ind in updated_red:
@@ -1975,9 +2333,7 @@ def commentary_yaml(entries: dict[str, tuple[str, list[str], str]]) -> str:
         for i, para in enumerate(text.strip().split("\n\n")):
             if i:
                 lines.append("")
-            wrapped = textwrap.wrap(
-                para, width=88, break_long_words=False, break_on_hyphens=False
-            )
+            wrapped = textwrap.wrap(para, width=88, break_long_words=False, break_on_hyphens=False)
             lines.extend("    " + w for w in wrapped)
         lines.append("  actions:")
         for a in actions:
@@ -2002,12 +2358,64 @@ def commentary_yaml(entries: dict[str, tuple[str, list[str], str]]) -> str:
     return out
 
 
+# How the seed reported a figure, where it did not give the number itself (values.csv's
+# optional reported_as column), and the seed's reasons for its two red risks (risks.csv's
+# optional reason column). Only the seed quarter carries them; other quarters' files keep
+# their columns as they were.
+REPORTED_AS: dict[str, dict[str, str]] = {"2016-17-Q4": {"HW06": "just over 1,300"}}
+RISK_REASONS: dict[str, dict[str, str]] = {
+    "2016-17-Q4": {
+        "CRR01": "The rating changed after an inspection found weaknesses in the Council's "
+        "children's safeguarding services.",
+        "CRR02": "A Council-wide risk, made more pressing by the growing number of older "
+        "people and the demand this places on Council services.",
+    }
+}
+
+# The officer-written text of the Cabinet paper (params/QUARTER.paper.yaml), the same each
+# sample quarter: the seed's cover-report text in our own words; contacts are made up.
+PAPER_YAML = """\
+# The officer-written text of the Cabinet paper for this quarter (docs/data-model.md).
+# Every number and name in the recommendations is computed; only this text is typed.
+meeting: Cabinet
+cabinet_member: Cabinet Member with Responsibility for Transformation and Commissioning
+relevant_officer: Director of Economy and Infrastructure
+purpose: >-
+  The Corporate Balanced Scorecard is how the Council follows progress against its
+  Corporate Plan. Its indicators are linked to the plan's priorities and themes.
+caveats: >-
+  Many of the measures are long term, and a wide range of factors affect them, some of
+  them outside the direct control of the Council.
+risk_background: >-
+  The Corporate Risk Register collects the strategic risks that could affect the delivery of
+  the Council's objectives. Directorates monitor each risk on it and report through the
+  corporate process, to give assurance that the arrangements to reduce the risks are adequate.
+implications:
+  legal_financial_hr: >-
+    Any legal, financial or HR implications of the performance reported here will be dealt
+    with in the programmes of work on those areas. The Council's risk management covers the
+    legal, financial and HR risks of its work; those risks and the actions on them are
+    recorded in the risk registers kept across the organisation.
+  privacy_public_health: >-
+    This report has no privacy or public health implications. Where the figures suggest a
+    public health implication, it will be reviewed as part of the performance monitoring
+    cycle.
+  equality_diversity: >-
+    Any equality and diversity implications of the performance reported here will be dealt
+    with in the programmes of work on those areas.
+contacts:
+  - "Performance and information team, Sample County Council: performance@example.com"
+  - "Director of Economy and Infrastructure: the Director's office, 01234 567890"
+background_papers: >-
+  In the opinion of the proper officer (in this case the Director of Economy and
+  Infrastructure) there are no background papers relating to the subject matter of this
+  report.
+"""
+
+
 def params_yaml(q: Quarter) -> str:
     return (
-        f"quarter: {q.id}\n"
-        f'cabinet_date: "{cabinet_date(q)}"\n'
-        f"title: {TITLE}\n"
-        f"council: {COUNCIL}\n"
+        f'quarter: {q.id}\ncabinet_date: "{cabinet_date(q)}"\ntitle: {TITLE}\ncouncil: {COUNCIL}\n'
     )
 
 
@@ -2023,8 +2431,14 @@ def build() -> tuple[dict[str, str], dict]:
     }
     for q in QUARTERS:
         folder = f"data/{q.id}"
-        files[f"{folder}/values.csv"] = csv_text(VALUES_COLUMNS, values[q.id])
-        files[f"{folder}/risks.csv"] = csv_text(RISK_COLUMNS, risks[q.id])
+        reported = REPORTED_AS.get(q.id, {})
+        value_cols = [*VALUES_COLUMNS, "reported_as"] if reported else VALUES_COLUMNS
+        value_rows_q = [{**r, "reported_as": reported.get(r["indicator_id"])} for r in values[q.id]]
+        files[f"{folder}/values.csv"] = csv_text(value_cols, value_rows_q)
+        reasons = RISK_REASONS.get(q.id, {})
+        risk_cols = [*RISK_COLUMNS, "reason"] if reasons else RISK_COLUMNS
+        risk_rows_q = [{**r, "reason": reasons.get(r["risk_id"])} for r in risks[q.id]]
+        files[f"{folder}/risks.csv"] = csv_text(risk_cols, risk_rows_q)
         files[f"{folder}/breakdowns.csv"] = csv_text(BREAKDOWN_COLUMNS, breakdowns[q.id])
         b = board(values, q)
         updated_red = [k for k, (r, u) in b.items() if r == "Red" and u]
@@ -2032,6 +2446,7 @@ def build() -> tuple[dict[str, str], dict]:
         if q.id in OVERRIDES:
             files[f"{folder}/overrides.csv"] = csv_text(OVERRIDE_COLUMNS, OVERRIDES[q.id])
         files[f"params/{q.id}.yaml"] = params_yaml(q)
+        files[f"params/{q.id}.paper.yaml"] = PAPER_YAML
     return files, summary
 
 
