@@ -12,7 +12,7 @@ QUARTER ?= 2016-17-Q4
 NBVAL_OUT := test-artifacts/nbval
 STAMP := $(VENV)/.installed
 
-.PHONY: help setup report publish validate test lint format lock clean browser audit bench
+.PHONY: help setup report publish validate test lint format lock clean browser audit bench bench-scale
 
 help: ## Show the targets and what they do
 	@echo "Usage: make TARGET [QUARTER=2016-17-Q4]"
@@ -53,6 +53,9 @@ audit: setup ## Re-run every published record with the code that made it; any di
 
 bench: setup ## Time cold, cached and plain-papermill builds (several minutes); see docs/performance.md
 	$(BIN)/python bench/run.py
+
+bench-scale: setup ## Time N organisations x 4 quarters one by one and as Dask batches; see docs/scale.md
+	$(BIN)/python bench/scale.py $(if $(ORGS),--orgs $(ORGS))
 
 lint: setup ## Check style with ruff
 	$(BIN)/ruff check .

@@ -6,6 +6,7 @@
     scorecard audit 2016-17-Q4 | published/2016-17-Q4 | --all [--with-current-code]
     scorecard quarters [--data DIR] [--out DIR] [--archive DIR]
     scorecard new-quarter QUARTER / template QUARTER -o FILE.xlsx / import FILE.xlsx
+    scorecard batch ROOT --out OUTROOT [--quarters FIRST:LAST | --quarter Q ...] [--orgs A,B]
     scorecard index [--archive DIR | --out DIR]
 
 A :class:`~scorecard_lib.errors.ScorecardError` prints its one-paragraph message (no traceback)
@@ -325,6 +326,89 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.set_defaults(handler=_cmd_import)
 
+    batch = sub.add_parser(
+        "batch",
+        help="build every organisation's quarters as tasks on a Dask cluster",
+        description="Build every (organisation, quarter) pair of ROOT, one folder per "
+        "organisation laid out as the project is (ORG/data/, ORG/params/), into "
+        "OUT/ORG/QUARTER/, each exactly as 'scorecard run QUARTER --data ROOT/ORG/data --out "
+        "OUT/ORG' would. Each pair is one task on a Dask cluster: the one at --scheduler, or "
+        "one started on this machine. A pair that fails does not stop the others; the summary "
+        "lists built, unchanged, refused and failed pairs. Exit status 0 when none failed, 1 "
+        "when any did, 2 for bad input (nothing ran). Needs the scale extra "
+        "(pip install .[scale]); see docs/scale.md.",
+    )
+    batch.add_argument("root", metavar="ROOT", type=Path, help="folder of organisation folders")
+    batch.add_argument(
+        "--out",
+        metavar="OUTROOT",
+        type=Path,
+        required=True,
+        help="output root: each organisation's reports go to OUTROOT/ORG/QUARTER/",
+    )
+    chosen = batch.add_mutually_exclusive_group()
+    chosen.add_argument(
+        "--quarters",
+        metavar="FIRST:LAST",
+        help="the quarters from FIRST to LAST that each organisation has data for "
+        "(default: every quarter each has)",
+    )
+    chosen.add_argument(
+        "--quarter",
+        metavar="QUARTER",
+        action="append",
+        default=[],
+        help="a quarter every organisation must have (repeat for more)",
+    )
+    batch.add_argument(
+        "--orgs",
+        metavar="A,B",
+        default="",
+        help="only these organisations (folder names, comma-separated; default: all)",
+    )
+    batch.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="the Dask scheduler of an existing cluster, e.g. tcp://10.0.0.5:8786 (default: "
+        "start a cluster of worker processes on this machine)",
+    )
+    batch.add_argument(
+        "--workers",
+        metavar="N",
+        type=_positive_int,
+        help="worker processes of the cluster started on this machine (default: one per CPU)",
+    )
+    batch.add_argument(
+        "--jobs",
+        metavar="N",
+        type=_positive_int,
+        help="sections run at once inside each build (default: the CPUs divided among the "
+        "workers of a machine)",
+    )
+    batch.add_argument(
+        "--timeout",
+        metavar="SECONDS",
+        type=_positive_int,
+        default=600,
+        help="stop a section whose cell runs longer than this (default: 600)",
+    )
+    batch.add_argument(
+        "--no-cache", action="store_true", help="execute every section of every pair"
+    )
+    act = batch.add_mutually_exclusive_group()
+    act.add_argument(
+        "--publish",
+        action="store_true",
+        help="publish each pair as 'scorecard publish' would, into OUTROOT/ORG/published/ "
+        "(a quarter already published there is refused)",
+    )
+    act.add_argument(
+        "--audit",
+        action="store_true",
+        help="audit every published record in OUTROOT/ORG/published/ as 'scorecard audit' "
+        "would (--quarters, --quarter and --orgs choose which); exit 1 if any differs",
+    )
+    batch.set_defaults(handler=_cmd_batch)
     index = sub.add_parser(
         "index",
         help="rebuild the archive page that lists every published quarter (index.html)",
@@ -575,6 +659,37 @@ def _cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    done: list[str] = []
+    try:
+        result = run_batch(
+            args.root,
+            args.out,
+            quarters=args.quarter,
+            quarter_span=args.quarters,
+            orgs=args.orgs.split(","),
+            scheduler=args.scheduler,
+            workers=args.workers,
+            jobs=args.jobs,
+            timeout=args.timeout,
+            cache=not args.no_cache,
+            publish=args.publish,
+            audit=args.audit,
+            on_result=lambda r: done.append(r.name),
+        )
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print(
+            f"\nInterrupted after {len(done)} pair{'s' if len(done) != 1 else ''}; the pairs "
+            "not finished were not published (nothing half-built is ever published).",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    print("\n".join(result.lines()))
+    return result.exit_code
 def _cmd_index(args: argparse.Namespace) -> int:
     from .archive_index import write_archive_index
 

@@ -39,7 +39,8 @@ def test_lock_and_environment_agree() -> None:
 
 def test_every_direct_dependency_is_pinned_at_the_declared_version() -> None:
     project = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text())["project"]
-    declared = [*project["dependencies"], *project["optional-dependencies"]["test"]]
+    extras = project["optional-dependencies"]
+    declared = [*project["dependencies"], *extras["test"], *extras["scale"]]
     lock = {_norm(k): v for k, v in _lock_pins().items()}
     for spec in declared:
         name, version = spec.split("==")
