@@ -28,19 +28,18 @@ import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .archive import ARCHIVE_DIR, published_records
+from .assemble import template_environment
 from .errors import InputError
 from .files import write_atomically
 from .formatting import RATINGS, rating_badge_html
 from .manifest import OPEN_DATA_SUBDIR
-from .paths import TEMPLATES_DIR, resolve
+from .paths import resolve
 from .quarters import Quarter
 
 INDEX_NAME = "index.html"
@@ -274,18 +273,6 @@ def archive_entries(folder: Path) -> list[Entry]:
     return entries
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        undefined=StrictUndefined,
-    )
-
-
 def _chart_html(entries: Sequence[Entry]) -> tuple[Markup, Markup, str] | None:
     """The chart of ratings by quarter (standing records with counts), its table and alt."""
     from .charts import ratings_by_quarter_chart
@@ -306,7 +293,7 @@ def index_html(folder: Path, *, drafts: bool = False) -> str:
     chart = _chart_html(entries)
     badges = {r: Markup(rating_badge_html(r)) for r in RATINGS}
     html = (
-        _environment()
+        template_environment()
         .get_template(TEMPLATE_NAME)
         .render(
             drafts=drafts,

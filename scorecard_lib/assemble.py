@@ -1381,7 +1381,8 @@ def mark_abbreviations(document: str, abbreviations: Mapping[str, str]) -> tuple
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def template_environment() -> Environment:
+    """The Jinja2 environment of the report's templates (autoescape on; also the archive page's)."""
     return Environment(
         loader=FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,
@@ -1436,7 +1437,7 @@ def build_report(
     _check_names(notebooks)
     ids = _IdRegistry([*TEMPLATE_IDS, *(name for name, _nb in notebooks)])
     sections = [_section(name, nb, ids) for name, nb in notebooks]
-    template = _environment().get_template(TEMPLATE_NAME)
+    template = template_environment().get_template(TEMPLATE_NAME)
     context = {
         "title": str(title).strip(),
         "quarter_prose": str(quarter_prose).strip(),
