@@ -64,6 +64,9 @@ def make_organisation(
         (params / f"{q}.yaml").write_text(
             yaml.safe_dump(p, sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
+        paper = PARAMS_DIR / f"{q}.paper.yaml"  # the Cabinet paper's officer text, if any
+        if paper.is_file():
+            shutil.copy2(paper, params / paper.name)
     if bad_value:
         values = data / quarters[-1] / "values.csv"
         lines = values.read_text(encoding="utf-8").splitlines()

@@ -465,17 +465,28 @@ def _stop_on_sigterm() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _adopt_orphans() -> None:
-    """On Linux, become the reaper of our descendants: the notebook processes of a worker that
-    died are then still ours, and :func:`_stop_descendants` ends them. (No library offers this;
-    it is one documented prctl call.)"""
+_PR_SET_CHILD_SUBREAPER, _PR_GET_CHILD_SUBREAPER = 36, 37
+
+
+def _subreaper(on: bool | None = None) -> bool:
+    """On Linux, whether this process is the reaper of its orphaned descendants; with ``on``,
+    set it first. Set during a local batch: the notebook processes of a worker that died are
+    then still ours, and :func:`_stop_descendants` ends them. Put back afterwards, since a
+    reaper keeps orphans from seeing their parent go (ipykernel's own parent check waits for
+    init to adopt them). No library offers this; it is two documented prctl calls."""
     if not sys.platform.startswith("linux"):
-        return
-    with contextlib.suppress(Exception):
+        return False
+    try:
         import ctypes
 
-        pr_set_child_subreaper = 36
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_child_subreaper, 1, 0, 0, 0)
+        libc = ctypes.CDLL(None, use_errno=True)
+        if on is not None:
+            libc.prctl(_PR_SET_CHILD_SUBREAPER, int(on), 0, 0, 0)
+        state = ctypes.c_int(0)
+        libc.prctl(_PR_GET_CHILD_SUBREAPER, ctypes.byref(state), 0, 0, 0)
+        return bool(state.value)
+    except Exception:  # no libc prctl: the fallback is the workers' own parent checks
+        return False
 
 
 def _descendants() -> list[Any]:
@@ -554,7 +565,7 @@ def _connect(scheduler: str | None, workers: int | None, timeout: float) -> tupl
             ) from None
         return client, None
     count = workers or os.cpu_count() or 1
-    _adopt_orphans()
+    _subreaper(True)
     cluster = LocalCluster(
         n_workers=count,
         threads_per_worker=1,
@@ -607,6 +618,7 @@ def run_batch(
     started = time.perf_counter()
     client = cluster = None
     before = {p.pid for p in _descendants()}
+    was_reaper = _subreaper()
     result = BatchResult(statuses=AUDIT_STATUSES if audit else STATUSES)
     import dask
 
@@ -664,6 +676,7 @@ def run_batch(
             with contextlib.suppress(Exception):
                 cluster.close(timeout=10)
             _stop_descendants(before)
+            _subreaper(was_reaper)
         result.seconds = time.perf_counter() - started
     return result
 

@@ -287,6 +287,9 @@ def test_a_worker_killed_mid_batch_is_retried_and_every_pair_is_identical(
     SIGKILL; its task runs again elsewhere, and no process of the batch is left after it."""
     import psutil
 
+    # processes this test process had already (a multiprocessing fork server an earlier test
+    # started lives as long as pytest does): only what the batch starts must be gone after it
+    already = {p.pid for p in _live_descendants()}
     killed: list[int] = []
 
     def kill_a_busy_worker() -> None:
@@ -315,7 +318,12 @@ def test_a_worker_killed_mid_batch_is_retried_and_every_pair_is_identical(
     assert killed, "no busy worker was found to kill"
     assert [r.status for r in result.results] == ["built"] * 6, result.lines()
     assert _files(out) == _files(one_by_one)
-    assert _live_descendants() == []
+    assert [p for p in _live_descendants() if p.pid not in already] == []
+    # the batch made this process the reaper of orphans while it ran, and no longer is: a
+    # kernel orphaned later must still see its parent go (ipykernel waits for init)
+    from scorecard_lib.batch import _subreaper
+
+    assert not _subreaper()
 
 
 @pytest.mark.e2e
