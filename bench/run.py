@@ -226,16 +226,16 @@ def build_cases(bench: Bench) -> list[Case]:
     nothing = lambda _run: None  # noqa: E731
     return [
         Case("a", "plain papermill + nbconvert CLI per notebook", nothing, bench.plain_command),
-        Case("b", "scorecard run, cold (--no-cache)", nothing, bench.cold, "Report written",
+        Case("b", "scorecard run, cold (--no-cache)", nothing, bench.cold, "report written",
              html=lambda r: bench.root / f"b-{r}" / Q / "report.html"),
         Case("c", "scorecard run, nothing changed", nothing, bench.unchanged, "Nothing changed"),
         Case("d", "scorecard run, one section's commentary changed", bench.edit_commentary,
-             bench.edited, "Report written", from_cache=len(SECTIONS) - 1),
+             bench.edited, "report written", from_cache=len(SECTIONS) - 1),
         Case("e", "no-kernel floor: same calls and charts, one process", nothing, bench.floor,
              html=lambda r: bench.root / f"e-{r}" / Q / "report.html"),
         Case("f", "all nine sample quarters, cold, one after another", nothing,
              bench.all_quarters),
-        Case("g", "synthetic catalogue x10, cold", nothing, bench.large, "Report written",
+        Case("g", "synthetic catalogue x10, cold", nothing, bench.large, "report written",
              html=lambda r: bench.root / f"g-{r}" / Q / "report.html"),
     ]  # fmt: skip
 
