@@ -322,7 +322,9 @@ def summarise(
         size = _median(c.html_sizes) if c.html_sizes else None
         label = c.label + (f" ({indicators} indicators)" if c.key == "g" and indicators else "")
         if c.key == "d":
-            label += f" ({EDITED_SECTION} re-executed, {len(SECTIONS) - 1} from the cache)"
+            label += (
+                f" ({EDITED_SECTION} and overview re-executed, {c.from_cache} from the cache)"
+            )
         lines.append(
             f"| {c.key} | {label} | {medians[c.key]:.2f} | {min(times):.2f}-{max(times):.2f} | "
             f"{cpu:.1f} | {_mib(peak)} | {_mb(size) if size else ''} |"
