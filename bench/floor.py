@@ -26,7 +26,7 @@ from typing import Any
 
 import nbformat
 
-from scorecard_lib.executors import KERNEL_ENV, SectionJob, SectionOutcome
+from scorecard_lib.build.executors import KERNEL_ENV, SectionJob, SectionOutcome
 
 EventCallback = Callable[[str, str, float | None], None]
 
@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python bench/floor.py QUARTER [--data DIR] --out DIR``: one build without kernels."""
     import argparse
 
-    from scorecard_lib.runner import run_quarter
+    from scorecard_lib.build.runner import run_quarter
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("quarter")

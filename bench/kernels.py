@@ -1,4 +1,4 @@
-"""Ordinary kernels against kernels forked from a zygote (``scorecard_lib/kernels.py``).
+"""Ordinary kernels against kernels forked from a zygote (``scorecard_lib/build/kernels.py``).
 
     .venv/bin/python bench/kernels.py [--runs 3]
 
@@ -20,9 +20,9 @@ from pathlib import Path
 
 import nbformat
 
-from scorecard_lib.executors import PapermillExecutor, SectionJob
-from scorecard_lib.normalise import normalise_notebook, notebook_text
-from scorecard_lib.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.build.executors import PapermillExecutor, SectionJob
+from scorecard_lib.build.normalise import normalise_notebook, notebook_text
+from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
 
 Q = "2016-17-Q4"
 
@@ -62,9 +62,7 @@ def main() -> int:
                 return 1
             print(f"run {run + 1} {mode}: {times[mode][-1]:.2f} s", file=sys.stderr)
     for mode, rows in times.items():
-        print(
-            f"{mode:8s} kernels, six notebooks, two workers: {statistics.median(rows):.2f} s"
-        )
+        print(f"{mode:8s} kernels, six notebooks, two workers: {statistics.median(rows):.2f} s")
     ratio = statistics.median(times["forked"]) / statistics.median(times["ordinary"])
     print(f"forked / ordinary: {ratio:.2f}")
     same = all(

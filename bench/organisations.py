@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
 
 QUARTERS: tuple[str, ...] = ("2016-17-Q3", "2016-17-Q4")
 #: Rows of values.csv whose value each organisation shifts (by 0.1 times its number).

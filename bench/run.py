@@ -49,8 +49,8 @@ sys.path.insert(0, str(HERE))
 import measure  # noqa: E402
 import synthetic  # noqa: E402
 
-from scorecard_lib.loading import available_quarters  # noqa: E402
-from scorecard_lib.paths import PROJECT_ROOT, SECTIONS  # noqa: E402
+from scorecard_lib.core.paths import PROJECT_ROOT, SECTIONS  # noqa: E402
+from scorecard_lib.inputs.loading import available_quarters  # noqa: E402
 
 Q = "2016-17-Q4"
 BIN = Path(sys.executable).parent
@@ -203,8 +203,8 @@ class Bench:
     def make_synthetic(self) -> None:
         import pandas as pd
 
-        from scorecard_lib.loading import in_force
-        from scorecard_lib.quarters import parse_quarter
+        from scorecard_lib.core.quarters import parse_quarter
+        from scorecard_lib.inputs.loading import in_force
 
         synthetic.make_synthetic(self.synthetic, 10, source=self.sample)
         cat = pd.read_csv(self.synthetic / "catalogue.csv", dtype=str, keep_default_na=False)
@@ -322,9 +322,7 @@ def summarise(
         size = _median(c.html_sizes) if c.html_sizes else None
         label = c.label + (f" ({indicators} indicators)" if c.key == "g" and indicators else "")
         if c.key == "d":
-            label += (
-                f" ({EDITED_SECTION} and overview re-executed, {c.from_cache} from the cache)"
-            )
+            label += f" ({EDITED_SECTION} and overview re-executed, {c.from_cache} from the cache)"
         lines.append(
             f"| {c.key} | {label} | {medians[c.key]:.2f} | {min(times):.2f}-{max(times):.2f} | "
             f"{cpu:.1f} | {_mib(peak)} | {_mb(size) if size else ''} |"

@@ -36,7 +36,7 @@ sys.path.insert(0, str(HERE))
 
 from organisations import make_organisations  # noqa: E402
 
-from scorecard_lib.batch import run_batch  # noqa: E402
+from scorecard_lib.scale.batch import run_batch  # noqa: E402
 
 QUARTERS = ("2016-17-Q1", "2016-17-Q2", "2016-17-Q3", "2016-17-Q4")
 

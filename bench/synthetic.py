@@ -21,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from scorecard_lib.paths import DATA_DIR
+from scorecard_lib.core.paths import DATA_DIR
 
 INDICATOR_FILES = ("values.csv", "breakdowns.csv", "overrides.csv")
 

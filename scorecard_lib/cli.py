@@ -9,7 +9,7 @@
     scorecard batch ROOT --out OUTROOT [--quarters FIRST:LAST | --quarter Q ...] [--orgs A,B]
     scorecard index [--archive DIR | --out DIR]
 
-A :class:`~scorecard_lib.errors.ScorecardError` prints its one-paragraph message (no traceback)
+A :class:`~scorecard_lib.core.errors.ScorecardError` prints its one-paragraph message (no traceback)
 and exits with its ``exit_code``; ``--debug`` shows the traceback instead. Ctrl-C exits 130
 having published nothing, and so does SIGTERM. The runner (and pandas behind it) is imported
 only when a command runs, so ``scorecard --help`` is instant.
@@ -26,12 +26,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import __version__
-from .errors import ScorecardError
-from .files import disk_full_error, is_disk_full
-from .paths import SECTIONS
-from .quarters import EXAMPLE, Quarter, parse_quarter
-from .validate import quarter_argument
+from scorecard_lib import __version__
+from scorecard_lib.core.errors import ScorecardError
+from scorecard_lib.core.files import disk_full_error, is_disk_full
+from scorecard_lib.core.paths import SECTIONS
+from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
+from scorecard_lib.inputs.validate import quarter_argument
 
 EXIT_INTERRUPTED = 130
 EXIT_OS_ERROR = 2
@@ -461,7 +461,7 @@ def _shown(path: Path) -> str:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     quarter_argument(args.quarter)  # a typo fails here, before anything heavy is imported
-    from .build import build
+    from scorecard_lib.build.pipeline import build
 
     def building(quarter: Quarter) -> None:
         print(
@@ -509,7 +509,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .publishing import publish_quarter
+    from scorecard_lib.publish.publishing import publish_quarter
 
     def building(name: str) -> None:
         print(f"Publishing {q.prose} as {name}: a final build...", file=sys.stderr, flush=True)
@@ -557,7 +557,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             )
     else:
         print(f"Auditing every published quarter {how}...", file=sys.stderr, flush=True)
-    from . import audit
+    from scorecard_lib.audit import audit
 
     def progress(quarter: str, section: str, event: str, seconds: float | None) -> None:
         if event != "started":
@@ -594,14 +594,14 @@ def _cmd_audit(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from .validate import validate_quarter
+    from scorecard_lib.inputs.validate import validate_quarter
 
     print("\n".join(validate_quarter(quarter_argument(args.quarter), args.data).lines()))
     return 0
 
 
 def _cmd_quarters(args: argparse.Namespace) -> int:
-    from . import runner
+    from scorecard_lib.build import runner
 
     rows = [
         (row.quarter.id, row.quarter.prose, "yes" if row.draft else "no", row.published_text())
@@ -618,7 +618,7 @@ def _cmd_quarters(args: argparse.Namespace) -> int:
 
 
 def _cmd_new_quarter(args: argparse.Namespace) -> int:
-    from . import scaffold
+    from scorecard_lib.inputs import scaffold
 
     q = parse_quarter(args.quarter)
     written = scaffold.new_quarter(args.quarter, data_dir=args.data)
@@ -632,7 +632,7 @@ def _cmd_new_quarter(args: argparse.Namespace) -> int:
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
-    from . import workbook
+    from scorecard_lib.inputs import workbook
 
     q = parse_quarter(args.quarter)
     path = workbook.write_template(args.quarter, args.output, data_dir=args.data)
@@ -644,7 +644,7 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from . import workbook
+    from scorecard_lib.inputs import workbook
 
     result = workbook.import_workbook(
         args.workbook,
@@ -660,7 +660,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from scorecard_lib.scale.batch import run_batch
 
     done: list[str] = []
     try:
@@ -690,8 +690,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         return EXIT_INTERRUPTED
     print("\n".join(result.lines()))
     return result.exit_code
+
+
 def _cmd_index(args: argparse.Namespace) -> int:
-    from .archive_index import write_archive_index
+    from scorecard_lib.publish.archive_index import write_archive_index
 
     drafts = args.out is not None
     path = write_archive_index(args.out if drafts else args.archive, drafts=drafts)

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib.loading import available_quarters
+from scorecard_lib.inputs.loading import available_quarters
 
 
 @pytest.fixture(scope="session")
 def built_quarters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """quarter id -> its output folder (report.html, notebooks/, manifest.json)."""
-    from scorecard_lib.runner import run_quarter
+    from scorecard_lib.build.runner import run_quarter
 
     out = tmp_path_factory.mktemp("outputs")
     built = {}
@@ -29,7 +29,7 @@ COMMITTED_RECORDS = ("2016-17-Q3", "2016-17-Q4")
 
 def committed_record(quarter: str) -> Path:
     """The archived record of ``quarter`` (``published/QUARTER``)."""
-    from scorecard_lib.archive import ARCHIVE_DIR
+    from scorecard_lib.report.archive import ARCHIVE_DIR
 
     return ARCHIVE_DIR / quarter
 
@@ -42,8 +42,9 @@ def sample_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import json
     import shutil
 
-    from scorecard_lib import loading, opendata, record
-    from scorecard_lib.quarters import parse_quarter
+    from scorecard_lib.core.quarters import parse_quarter
+    from scorecard_lib.inputs import loading
+    from scorecard_lib.report import opendata, record
 
     archive = tmp_path_factory.mktemp("archive") / "published"
     archive.mkdir()

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib import archive, audit
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.audit import audit
+from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.report import archive
 
 SHA256_LIST = PROJECT_ROOT / "tests" / "fixtures" / "published-sha256.txt"
 EXPECTED_CHANGES = PROJECT_ROOT / "tests" / "expected_result_changes.json"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from scorecard_lib import archive_index
 from scorecard_lib.cli import main
+from scorecard_lib.publish import archive_index
 
 # From the seed (the Cabinet report of 20 July 2017): Quarter Four 2016/17.
 SEED_Q4 = {"Green": 17, "Red": 10, "Red risks": 2}
@@ -235,7 +235,7 @@ def test_a_folder_of_drafts_gets_the_same_page(
 
 def test_the_committed_archive_page_is_current() -> None:
     """``published/index.html`` is what ``scorecard index`` writes for the archive as it is."""
-    from scorecard_lib.archive import ARCHIVE_DIR
+    from scorecard_lib.report.archive import ARCHIVE_DIR
 
     page = ARCHIVE_DIR / "index.html"
     assert page.is_file(), "the archive has no page: run 'scorecard index' and commit it"
@@ -246,7 +246,7 @@ def test_the_committed_archive_page_is_current() -> None:
 
 @pytest.mark.e2e
 def test_publishing_rebuilds_the_archive_page(sample_archive: Path, tmp_path: Path) -> None:
-    from scorecard_lib.publishing import publish_quarter
+    from scorecard_lib.publish.publishing import publish_quarter
 
     archive = tmp_path / "published"
     archive.mkdir()

@@ -13,10 +13,10 @@ import pytest
 from bs4 import BeautifulSoup
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from scorecard_lib import assemble
-from scorecard_lib.assemble import build_report, mark_abbreviations, report_css
-from scorecard_lib.errors import ExecutionError, InputError
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.core.errors import ExecutionError, InputError
+from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.report import assemble
+from scorecard_lib.report.assemble import build_report, mark_abbreviations, report_css
 
 PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n-not-really-a-png-").decode("ascii")
 SHA = hashlib.sha256(b"values").hexdigest()

@@ -25,13 +25,18 @@ from typing import Any
 import nbformat
 import pytest
 
-from scorecard_lib import archive as archive_mod
-from scorecard_lib import assemble, audit, cli, loading, manifest, publishing, record, runner
-from scorecard_lib.archive import ARCHIVE_DIR
-from scorecard_lib.errors import InputError, PublishedError
-from scorecard_lib.executors import SectionJob, SectionOutcome
-from scorecard_lib.paths import DATA_DIR, PROJECT_ROOT
-from scorecard_lib.quarters import Quarter, parse_quarter
+from scorecard_lib import cli
+from scorecard_lib.audit import audit
+from scorecard_lib.build import runner
+from scorecard_lib.build.executors import SectionJob, SectionOutcome
+from scorecard_lib.core.errors import InputError, PublishedError
+from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT
+from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.inputs import loading
+from scorecard_lib.publish import publishing
+from scorecard_lib.report import archive as archive_mod
+from scorecard_lib.report import assemble, manifest, record
+from scorecard_lib.report.archive import ARCHIVE_DIR
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
 Q = "2016-17-Q4"
@@ -295,10 +300,7 @@ def test_an_audit_waits_for_no_publish_and_reads_one_snapshot(
 
     monkeypatch.setattr(audit, "_rerun_current", rerun_while_a_publish_replaces_the_record)
     result = audit.audit_quarter(folder=folder, code=audit.CURRENT)
-    assert result.differences("record") == [] and result.differences("outputs") == [], (
-        result.text()
-    )
-
+    assert result.differences("record") == [] and result.differences("outputs") == [], result.text()
 
 
 class _Marked:
@@ -806,11 +808,9 @@ def test_publish_then_audit_with_the_recorded_code_and_with_the_current_code(
     report = current.stdout
     assert current.returncode == 1, report + current.stderr
     assert "the code differs from the version that published this report (source hash" in report
-    assert "modified: scorecard_lib/rating.py" in report
+    assert "modified: scorecard_lib/rules/rating.py" in report
     assert "Indicator CF01 Looked after children per 10,000 children: value 60.6 -> " in report
-    assert (
-        f"{Q3} indicator CF01 rating: Amber published, Red with the current code" in report
-    )
+    assert f"{Q3} indicator CF01 rating: Amber published, Red with the current code" in report
     assert _files(root / "published") == before  # nothing under the archive was touched
 
     # an edited archived report is named (exit 1)
@@ -819,5 +819,3 @@ def test_publish_then_audit_with_the_recorded_code_and_with_the_current_code(
     edited = _scorecard(root, "audit", Q3, "--jobs", "2")
     assert edited.returncode == 1, edited.stdout + edited.stderr
     assert "report.html was changed after it was published" in edited.stdout
-
-

@@ -26,8 +26,9 @@ from typing import Any
 import pytest
 import yaml
 
-from scorecard_lib import cli, runner
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
+from scorecard_lib import cli
+from scorecard_lib.build import runner
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "bad_input"
 CASES = sorted(p.parent.name for p in FIXTURES.glob("*/case.yaml"))

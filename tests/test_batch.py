@@ -19,8 +19,8 @@ from types import ModuleType
 import pytest
 
 from scorecard_lib import cli
-from scorecard_lib.batch import BatchError, PairResult, plan, run_batch
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.scale.batch import BatchError, PairResult, plan, run_batch
 
 pytest.importorskip("distributed")
 
@@ -162,7 +162,7 @@ def test_an_unreachable_scheduler_is_one_message_within_the_timeout(tmp_path: Pa
 
 
 def test_the_summary_names_each_failed_pair_with_its_message() -> None:
-    from scorecard_lib.batch import BatchResult
+    from scorecard_lib.scale.batch import BatchResult
 
     result = BatchResult(
         [
@@ -182,7 +182,7 @@ def test_the_summary_names_each_failed_pair_with_its_message() -> None:
 
 
 def test_an_audit_summary_counts_identical_different_and_failed_records() -> None:
-    from scorecard_lib.batch import AUDIT_STATUSES, BatchResult
+    from scorecard_lib.scale.batch import AUDIT_STATUSES, BatchResult
 
     result = BatchResult(
         [
@@ -207,12 +207,10 @@ def test_publish_and_audit_are_one_or_the_other(
 
 def test_importing_the_command_line_and_the_batch_module_imports_no_dask() -> None:
     code = (
-        "import sys, scorecard_lib.cli, scorecard_lib.batch, scorecard_lib.build;"
+        "import sys, scorecard_lib.cli, scorecard_lib.scale.batch, scorecard_lib.build.pipeline;"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
 
@@ -321,7 +319,7 @@ def test_a_worker_killed_mid_batch_is_retried_and_every_pair_is_identical(
     assert [p for p in _live_descendants() if p.pid not in already] == []
     # the batch made this process the reaper of orphans while it ran, and no longer is: a
     # kernel orphaned later must still see its parent go (ipykernel waits for init)
-    from scorecard_lib.batch import _subreaper
+    from scorecard_lib.scale.batch import _subreaper
 
     assert not _subreaper()
 
@@ -372,7 +370,7 @@ def test_publish_then_audit_every_record_of_every_organisation(tmp_path: Path) -
     """With --publish the good pairs are published into OUTROOT/ORG/published/ and the bad one
     fails alone; a second publish is refused pair by pair; the audit batch re-runs every
     published record and finds each identical."""
-    pytest.importorskip("scorecard_lib.publishing")
+    pytest.importorskip("scorecard_lib.publish.publishing")
     root = tmp_path / "root"
     _organisations().make_organisations(root, len(ORGS), QUARTERS, bad=[2])
     out = tmp_path / "out"

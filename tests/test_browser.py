@@ -33,9 +33,9 @@ from typing import Any
 
 import pytest
 
-from scorecard_lib.loading import available_quarters
-from scorecard_lib.paths import PROJECT_ROOT
-from scorecard_lib.pdf import CHROMIUM_ARGS, DEFAULT_CHROMIUM
+from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.report.pdf import CHROMIUM_ARGS, DEFAULT_CHROMIUM
 
 CHROMIUM = Path(DEFAULT_CHROMIUM)
 SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
@@ -339,7 +339,7 @@ def test_every_contents_link_lands_on_an_element(
 def test_contents_link_every_section_and_every_red_indicator(
     inspect: Callable[[str], Seen], quarter: str
 ) -> None:
-    from scorecard_lib.sections import load_scorecard
+    from scorecard_lib.present.sections import load_scorecard
 
     hrefs = {link["href"] for link in inspect(quarter).toc}
     board = load_scorecard(quarter).board
@@ -404,7 +404,7 @@ def test_screenshots_of_each_section_are_saved(
 @pytest.fixture(scope="session")
 def archive_page(browser: Any, sample_archive: Path) -> Seen:
     """The archive page over ``sample_archive`` (conftest.py), opened once."""
-    from scorecard_lib.archive_index import write_archive_index
+    from scorecard_lib.publish.archive_index import write_archive_index
 
     return _open_and_inspect(browser, "archive", write_archive_index(sample_archive))
 

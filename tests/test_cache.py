@@ -21,10 +21,13 @@ import nbformat
 import pytest
 import yaml
 
-from scorecard_lib import cache, cli, loading, manifest, runner
-from scorecard_lib.errors import InputError
-from scorecard_lib.executors import SectionJob, SectionOutcome
-from scorecard_lib.paths import DATA_DIR, NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib import cli
+from scorecard_lib.build import cache, runner
+from scorecard_lib.build.executors import SectionJob, SectionOutcome
+from scorecard_lib.core.errors import InputError
+from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.inputs import loading
+from scorecard_lib.report import manifest
 
 Q = "2016-17-Q4"
 ALL = set(SECTIONS)
@@ -332,7 +335,7 @@ def test_package_versions(built: Any, monkeypatch: pytest.MonkeyPatch, change: s
 
 
 def test_the_kernel_environment(built: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scorecard_lib import executors
+    from scorecard_lib.build import executors
 
     data, out, ex = built
     monkeypatch.setattr(executors, "KERNEL_ENV", {**executors.KERNEL_ENV, "TZ": "Europe/London"})
@@ -556,8 +559,8 @@ def _gone(pids: set[int], seconds: float = 10.0) -> bool:
 
 @pytest.mark.e2e
 def test_kernels_started_ahead_give_the_same_notebooks(tmp_path: Path) -> None:
-    from scorecard_lib.executors import PapermillExecutor
-    from scorecard_lib.normalise import normalise_notebook, notebook_text
+    from scorecard_lib.build.executors import PapermillExecutor
+    from scorecard_lib.build.normalise import normalise_notebook, notebook_text
 
     def jobs(folder: str) -> list[SectionJob]:
         return [
@@ -575,7 +578,7 @@ def test_kernels_started_ahead_give_the_same_notebooks(tmp_path: Path) -> None:
         return notebook_text(normalise_notebook(nbformat.read(str(path), as_version=4), path.stem))
 
     warm = PapermillExecutor(fork_kernels=False)  # kernels started ahead: no zygote
-    warm.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.sections")
+    warm.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.present.sections")
     try:
         ahead = warm.run(jobs("ahead"), max_workers=2, on_event=None)
     finally:
@@ -591,7 +594,7 @@ def test_kernels_started_ahead_give_the_same_notebooks(tmp_path: Path) -> None:
 def test_close_stops_the_kernels_started_ahead() -> None:
     import time
 
-    from scorecard_lib.executors import PapermillExecutor
+    from scorecard_lib.build.executors import PapermillExecutor
 
     before = _kernel_pids()
     executor = PapermillExecutor(fork_kernels=False)
@@ -628,13 +631,13 @@ def _kernels_of(workers: set[int]) -> set[int]:
 def test_close_while_a_kernel_is_still_starting_leaves_nothing_behind() -> None:
     import time
 
-    from scorecard_lib.executors import PapermillExecutor
+    from scorecard_lib.build.executors import PapermillExecutor
 
     workers: set[int] = set()
     seen: set[int] = set()
     for wait in (0.0, 0.8, 1.5):  # closed at once, as the command line does on invalid input
         executor = PapermillExecutor(fork_kernels=False)
-        executor.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.sections")
+        executor.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.present.sections")
         time.sleep(wait)
         workers |= set(executor._pool._processes)  # type: ignore[union-attr]
         seen |= _kernels_of(workers)

@@ -11,9 +11,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from scorecard_lib import charts
-from scorecard_lib.charts import Chart
-from scorecard_lib.errors import InputError
+from scorecard_lib.core.errors import InputError
+from scorecard_lib.present import charts
+from scorecard_lib.present.charts import Chart
 
 NAN = math.nan
 LABELS = [f"{y} Q{q}" for y in ("2015/16", "2016/17") for q in (1, 2, 3, 4)]

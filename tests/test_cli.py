@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from scorecard_lib import cli, runner
-from scorecard_lib.errors import QuarterError, ValidationError
-from scorecard_lib.executors import SectionOutcome
-from scorecard_lib.paths import PROJECT_ROOT, SECTIONS
-from scorecard_lib.quarters import parse_quarter
+from scorecard_lib import cli
+from scorecard_lib.build import runner
+from scorecard_lib.build.executors import SectionOutcome
+from scorecard_lib.core.errors import QuarterError, ValidationError
+from scorecard_lib.core.paths import PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.quarters import parse_quarter
 
 
 def _fake_run(tmp_path: Path, seen: dict[str, Any]) -> Any:
@@ -95,7 +96,7 @@ def test_errors_print_their_message_and_exit_code_without_a_traceback(
 def test_a_validation_error_lists_every_problem(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from scorecard_lib.errors import Problem
+    from scorecard_lib.core.errors import Problem
 
     problems = [
         Problem(
@@ -173,7 +174,7 @@ def test_quarters_table_shows_drafts_and_published_records(
     for q in ("2016-17-Q3", "2016-17-Q4"):
         (data / q).mkdir(parents=True)
     monkeypatch.setattr(
-        "scorecard_lib.loading.available_quarters",
+        "scorecard_lib.inputs.loading.available_quarters",
         lambda d: [parse_quarter("2016-17-Q3"), parse_quarter("2016-17-Q4")],
     )
     out, archive = tmp_path / "outputs", tmp_path / "published"
@@ -321,7 +322,7 @@ def test_a_full_disk_met_anywhere_is_said_plainly(
 ) -> None:
     import errno
 
-    from scorecard_lib import workbook
+    from scorecard_lib.inputs import workbook
 
     def full(*_a: Any, **_k: Any) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "r.xlsx"))
@@ -348,7 +349,7 @@ def test_files_and_folders_written_follow_the_umask(tmp_path: Path, umask_022: N
     import shutil
     import stat
 
-    from scorecard_lib.paths import DATA_DIR, PARAMS_DIR
+    from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
 
     shutil.copytree(DATA_DIR, tmp_path / "data")
     shutil.copytree(PARAMS_DIR, tmp_path / "params")
@@ -378,7 +379,7 @@ def test_the_atomic_writers_follow_the_umask(
     import os
     import stat
 
-    from scorecard_lib import files
+    from scorecard_lib.core import files
 
     previous = os.umask(mask)
     try:
@@ -399,7 +400,7 @@ def test_a_full_disk_during_an_atomic_write_names_the_folder_and_leaves_nothing(
     import errno
     import os
 
-    from scorecard_lib import files
+    from scorecard_lib.core import files
 
     real_fdopen = os.fdopen
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib import opendata, record, runner
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.build import runner
+from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.report import opendata, record
 
 pytestmark = pytest.mark.e2e
 
@@ -54,7 +55,7 @@ def test_two_builds_in_two_folders_give_identical_bytes_for_every_file(
     ]
     different = sorted(name for name in a if a[name] != b.get(name))
     if different:  # say why, in the audit's words
-        from scorecard_lib import audit
+        from scorecard_lib.audit import audit
 
         why = [f.text for f in audit.compare_outputs(first, second) if f.differs]
         old, new = (json.loads((f / "manifest.json").read_text("utf-8")) for f in (first, second))

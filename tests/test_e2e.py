@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib.loading import available_quarters
-from scorecard_lib.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.inputs.loading import available_quarters
 
 pytestmark = pytest.mark.e2e
 
@@ -41,8 +41,9 @@ def test_seed_quarter_report_states_the_cabinet_figures(built_quarters: dict[str
     assert "Quarter Four 2016/17" in text
     assert "There are 46 indicators in the Scorecard." in text
     assert "17 are rated green" in text and " and 10 red." in text
-    assert "Of the 10 red indicators, 5 have had a performance update in Quarter Four 2016/17" \
-        in text
+    assert (
+        "Of the 10 red indicators, 5 have had a performance update in Quarter Four 2016/17" in text
+    )
     # The five red indicators with an update: seed value, previous value, target or benchmark.
     for phrase in [
         "has increased to 66.3 per 10,000 children",
@@ -95,8 +96,11 @@ def test_manifest_records_inputs_code_and_outputs(built_quarters: dict[str, Path
     assert "data/2016-17-Q4/values.csv" in paths
     assert not any("2017-18" in p for p in paths)  # a past quarter never reads the future
     assert manifest["parameters"]["quarter"] == "2016-17-Q4"
-    assert "scorecard run 2016-17-Q4" in " ".join(manifest["command"]) \
-        if isinstance(manifest["command"], list) else manifest["command"]
+    assert (
+        "scorecard run 2016-17-Q4" in " ".join(manifest["command"])
+        if isinstance(manifest["command"], list)
+        else manifest["command"]
+    )
     outputs = {o["path"] for o in manifest["outputs"]}
     assert "report.html" in outputs and "notebooks/overview.ipynb" in outputs
     raw = (folder / "manifest.json").read_text() + (folder / "report.html").read_text()
@@ -108,9 +112,19 @@ def test_plain_papermill_runs_each_notebook(section: str, tmp_path: Path) -> Non
     out = tmp_path / f"{section}.ipynb"
     papermill = Path(sys.executable).with_name("papermill")
     done = subprocess.run(
-        [str(papermill), str(NOTEBOOKS_DIR / f"{section}.ipynb"), str(out),
-         "-p", "quarter", "2016-17-Q4", "--no-progress-bar"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            str(papermill),
+            str(NOTEBOOKS_DIR / f"{section}.ipynb"),
+            str(out),
+            "-p",
+            "quarter",
+            "2016-17-Q4",
+            "--no-progress-bar",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     nb = json.loads(out.read_text())
@@ -122,9 +136,18 @@ def test_papermill_accepts_the_params_file(tmp_path: Path) -> None:
     out = tmp_path / "workforce.ipynb"
     papermill = Path(sys.executable).with_name("papermill")
     done = subprocess.run(
-        [str(papermill), str(NOTEBOOKS_DIR / "workforce.ipynb"), str(out),
-         "-f", "params/2016-17-Q4.yaml", "--no-progress-bar"],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+        [
+            str(papermill),
+            str(NOTEBOOKS_DIR / "workforce.ipynb"),
+            str(out),
+            "-f",
+            "params/2016-17-Q4.yaml",
+            "--no-progress-bar",
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "8.92 days" in out.read_text()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.core.paths import PROJECT_ROOT
 
 
 def _lock_pins() -> dict[str, str]:

@@ -12,9 +12,9 @@ import pytest
 import zmq
 from papermill.exceptions import PapermillExecutionError
 
-from scorecard_lib import executors
-from scorecard_lib.executors import PapermillExecutor, SectionJob, describe_cell_error
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.build import executors
+from scorecard_lib.build.executors import PapermillExecutor, SectionJob, describe_cell_error
+from scorecard_lib.core.paths import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
 PARAMS = {"quarter": "2015-16-Q1", "data_dir": ""}

@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from scorecard_lib import formatting as f
-from scorecard_lib.errors import InputError, ScorecardError
+from scorecard_lib.core import formatting as f
+from scorecard_lib.core.errors import InputError, ScorecardError
 
 
 # --- numbers ----------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scorecard_lib.sections import Scorecard, load_scorecard
+from scorecard_lib.present.sections import Scorecard, load_scorecard
 
 # From the seed, paragraphs 3 and 4.
 SEED_TOTAL, SEED_GREEN, SEED_RED, SEED_RED_UPDATED = 46, 17, 10, 5

@@ -21,9 +21,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from scorecard_lib import charts, kept, manifest
-from scorecard_lib.paths import DATA_DIR, SECTIONS
-from scorecard_lib.sections import Scorecard, load_scorecard
+from scorecard_lib.build import kept
+from scorecard_lib.core.paths import DATA_DIR, SECTIONS
+from scorecard_lib.core.store import current_store
+from scorecard_lib.present import charts
+from scorecard_lib.present.sections import Scorecard, load_scorecard
+from scorecard_lib.report import manifest
 
 Q = "2016-17-Q4"
 
@@ -66,7 +69,7 @@ def _every_chart(sc: Scorecard) -> list[str]:
 
 
 def test_off_by_default_nothing_is_kept(sc: Scorecard, drawings: list[str]) -> None:
-    assert kept.active() is None
+    assert current_store() is None
     sc.trends("childrens_services")
     sc.trends("childrens_services")
     assert len(drawings) == 2 * len(sc._rows("childrens_services"))
@@ -91,7 +94,7 @@ def test_a_changed_value_or_detail_is_drawn_again(
     sc: Scorecard, store: Path, drawings: list[str]
 ) -> None:
     row = sc._rows("childrens_services").iloc[0]
-    from scorecard_lib import rating
+    from scorecard_lib.rules import rating
 
     hist = rating.history(sc.inputs.values, row["indicator_id"], sc.quarter, 8)
     meta = {k: row[k] for k in ("name", "unit", "decimals", "polarity", "rating")}
@@ -136,15 +139,15 @@ def test_a_key_tells_types_and_order_apart() -> None:
 
 def test_the_store_stays_off_for_other_code(tmp_path: Path) -> None:
     assert not kept.use(tmp_path, "0" * 64)
-    assert kept.active() is None
+    assert current_store() is None
     assert not kept.use(tmp_path, "")
     assert kept.use(tmp_path, manifest.source_sha256())
     kept.stop_using()
-    assert kept.active() is None
+    assert current_store() is None
 
 
 def test_the_salt_names_code_python_and_packages(monkeypatch: pytest.MonkeyPatch) -> None:
-    from scorecard_lib import cache
+    from scorecard_lib.build import cache
 
     code = manifest.source_sha256()
     salt = kept.environment_salt(code)
@@ -172,7 +175,7 @@ def test_a_damaged_entry_is_drawn_again_and_replaced(
 
 
 def test_a_chart_that_fails_stores_nothing(store: Path) -> None:
-    from scorecard_lib.errors import InputError
+    from scorecard_lib.core.errors import InputError
 
     with pytest.raises(InputError):
         charts.trend_chart(pd.DataFrame({"quarter_label": ["Q1"], "value": [1.0]}), {"unit": "x"})
@@ -216,7 +219,7 @@ def test_a_store_that_cannot_be_written_only_costs_time(
 @pytest.fixture
 def validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The tables pandera actually validates."""
-    from scorecard_lib import schemas
+    from scorecard_lib.inputs import schemas
 
     done: list[str] = []
     real = schemas.validate_frame
@@ -234,7 +237,7 @@ def _frames(inputs: object) -> dict[str, pd.DataFrame]:
 
 
 def test_a_table_that_passed_is_not_validated_again(tmp_path: Path, validations: list[str]) -> None:
-    from scorecard_lib import loading
+    from scorecard_lib.inputs import loading
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
@@ -263,8 +266,8 @@ def test_a_table_that_passed_is_not_validated_again(tmp_path: Path, validations:
 def test_a_table_with_a_problem_is_validated_every_time(
     tmp_path: Path, validations: list[str]
 ) -> None:
-    from scorecard_lib import loading
-    from scorecard_lib.errors import ValidationError
+    from scorecard_lib.core.errors import ValidationError
+    from scorecard_lib.inputs import loading
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
@@ -303,7 +306,7 @@ def _edit_commentary(data: Path, section: str) -> None:
 
 @pytest.mark.e2e
 def test_kernels_take_charts_from_the_store_and_publish_the_same_bytes(tmp_path: Path) -> None:
-    from scorecard_lib.build import build
+    from scorecard_lib.build.pipeline import build
 
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)

@@ -16,15 +16,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scorecard_lib import kernels, sections
-from scorecard_lib.executors import KERNEL_ENV, PapermillExecutor, SectionJob
-from scorecard_lib.normalise import normalise_notebook, notebook_text
-from scorecard_lib.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.build import kernels
+from scorecard_lib.build.executors import KERNEL_ENV, PapermillExecutor, SectionJob
+from scorecard_lib.build.normalise import normalise_notebook, notebook_text
+from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.present import sections
 
 Q = "2016-17-Q4"
 PRELUDE = (
-    "import scorecard_lib.charts\n"
-    "from scorecard_lib.sections import remember_inputs\n"
+    "import scorecard_lib.present.charts\n"
+    "from scorecard_lib.present.sections import remember_inputs\n"
     f"remember_inputs({Q!r}, '')\n"
 )
 
@@ -38,7 +39,7 @@ def _zygote_processes() -> set[int]:
     found = set()
     for child in psutil.Process().children(recursive=True):
         try:
-            if "scorecard_lib.kernels" in " ".join(child.cmdline()):
+            if "scorecard_lib.build.kernels" in " ".join(child.cmdline()):
                 found.add(child.pid)
         except psutil.Error:
             continue
@@ -192,7 +193,14 @@ def test_a_zygote_whose_build_is_gone_before_it_listens_leaves(tmp_path: Path) -
     folder = tmp_path / "sock"
     folder.mkdir()
     zygote = subprocess.Popen(
-        [sys.executable, "-m", "scorecard_lib.kernels", str(folder / "z.sock"), "", str(gone.pid)],
+        [
+            sys.executable,
+            "-m",
+            "scorecard_lib.build.kernels",
+            str(folder / "z.sock"),
+            "",
+            str(gone.pid),
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, **KERNEL_ENV},
     )

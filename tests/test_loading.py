@@ -18,11 +18,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scorecard_lib import loading, runner, sections
-from scorecard_lib.errors import InputError, QuarterError, ValidationError
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
-from scorecard_lib.quarters import Quarter, parse_quarter
-from scorecard_lib.validate import quarter_argument, validate_quarter
+from scorecard_lib.build import runner
+from scorecard_lib.core.errors import InputError, QuarterError, ValidationError
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
+from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.inputs import loading
+from scorecard_lib.inputs.validate import quarter_argument, validate_quarter
+from scorecard_lib.present import sections
 
 Q = "2016-17-Q4"
 
@@ -140,7 +142,7 @@ def test_a_typo_is_not_called_a_path() -> None:
 
 def test_reading_a_good_quarter_argument_does_not_import_pandas() -> None:
     code = (
-        "import sys; from scorecard_lib.validate import quarter_argument; "
+        "import sys; from scorecard_lib.inputs.validate import quarter_argument; "
         "quarter_argument('Q4 2016/17'); print('pandas' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import scorecard_lib
-from scorecard_lib import manifest
-from scorecard_lib.paths import PROJECT_ROOT
+from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.report import manifest
 
 FIXTURE_NB = PROJECT_ROOT / "tests" / "fixtures" / "notebooks" / "alpha.ipynb"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scorecard_lib.narrative import headline, markdown_html, summary_sentences
-from scorecard_lib.quarters import parse_quarter
+from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.rules.narrative import headline, markdown_html, summary_sentences
 
 Q4 = parse_quarter("2016-17-Q4")
 
@@ -12,10 +12,18 @@ def _row(**over) -> dict:
     row = {
         "name": "Looked after children per 10,000 children",
         "subject": "The rate of looked after children",
-        "unit": "per_10000", "unit_label": "per 10,000 children", "decimals": 1,
-        "rating_basis": "benchmark", "value": 66.3, "value_quarter": "2016-17-Q4",
-        "previous_value": 60.6, "previous_quarter": "2016-17-Q3", "previous_period_label": None,
-        "short_term": "worsening", "reference": 60.0, "benchmark_label": "England average",
+        "unit": "per_10000",
+        "unit_label": "per 10,000 children",
+        "decimals": 1,
+        "rating_basis": "benchmark",
+        "value": 66.3,
+        "value_quarter": "2016-17-Q4",
+        "previous_value": 60.6,
+        "previous_quarter": "2016-17-Q3",
+        "previous_period_label": None,
+        "short_term": "worsening",
+        "reference": 60.0,
+        "benchmark_label": "England average",
         "benchmark_date": "31/03/2016",
     }
     row.update(over)
@@ -26,8 +34,9 @@ def test_summary_in_the_cabinet_reports_form() -> None:
     counts = {"Green": 17, "Amber": 12, "Red": 10, "Not rated": 6, "No data": 1}
     text = " ".join(summary_sentences(counts, Q4, 5))
     assert text.startswith("There are 46 indicators in the Scorecard. 17 are rated green")
-    assert "Of the 10 red indicators, 5 have had a performance update in Quarter Four 2016/17." \
-        in text
+    assert (
+        "Of the 10 red indicators, 5 have had a performance update in Quarter Four 2016/17." in text
+    )
 
 
 def test_summary_singular_forms() -> None:
@@ -47,11 +56,19 @@ def test_benchmark_headline() -> None:
 
 
 def test_target_headline_with_an_earlier_survey() -> None:
-    row = _row(name="Staff who feel the council has a clear vision",
-               subject="The share of staff who feel the Council has a clear vision",
-               unit="percent", unit_label="", decimals=0, rating_basis="target", value=46.0,
-               previous_value=60.0, previous_quarter="2015-16-Q3",
-               previous_period_label="2015 staff survey", reference=60.0)
+    row = _row(
+        name="Staff who feel the council has a clear vision",
+        subject="The share of staff who feel the Council has a clear vision",
+        unit="percent",
+        unit_label="",
+        decimals=0,
+        rating_basis="target",
+        value=46.0,
+        previous_value=60.0,
+        previous_quarter="2015-16-Q3",
+        previous_period_label="2015 staff survey",
+        reference=60.0,
+    )
     out = headline(row, Q4)
     assert out[0].endswith("has decreased to 46%.")
     assert out[1] == "It was 60% in the 2015 staff survey."
@@ -59,9 +76,17 @@ def test_target_headline_with_an_earlier_survey() -> None:
 
 
 def test_count_uses_thousands_separator() -> None:
-    row = _row(unit="count", unit_label="older people", decimals=0, rating_basis="target",
-               value=1304.0, previous_value=1360.0, short_term="improving", reference=1198.0,
-               subject="The number of older people in permanent care home placements")
+    row = _row(
+        unit="count",
+        unit_label="older people",
+        decimals=0,
+        rating_basis="target",
+        value=1304.0,
+        previous_value=1360.0,
+        short_term="improving",
+        reference=1198.0,
+        subject="The number of older people in permanent care home placements",
+    )
     out = headline(row, Q4)
     assert "1,304 older people" in out[0] and "1,360 older people" in out[1]
     assert out[2] == "This is an improvement on the previous figure."

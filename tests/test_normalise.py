@@ -10,7 +10,7 @@ import nbformat
 from nbformat import NotebookNode
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from scorecard_lib.normalise import normalise_notebook, notebook_text, write_notebook
+from scorecard_lib.build.normalise import normalise_notebook, notebook_text, write_notebook
 
 
 def _executed(start: str, injected_id: str, address: str) -> NotebookNode:

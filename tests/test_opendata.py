@@ -22,9 +22,11 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from scorecard_lib import audit, loading, manifest, opendata, record
-from scorecard_lib.archive import ARCHIVE_DIR
-from scorecard_lib.quarters import parse_quarter
+from scorecard_lib.audit import audit
+from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.inputs import loading
+from scorecard_lib.report import manifest, opendata, record
+from scorecard_lib.report.archive import ARCHIVE_DIR
 
 Q = "2016-17-Q4"
 # Typed from the Cabinet report of 20 July 2017 (../shared/seed), as in test_golden_seed.py:
@@ -213,7 +215,7 @@ def test_the_spreadsheet_does_not_depend_on_what_odfpy_wrote_before() -> None:
         [
             sys.executable,
             "-c",
-            "import sys, pandas as pd; from scorecard_lib import opendata; "
+            "import sys, pandas as pd; from scorecard_lib.report import opendata; "
             "frame = pd.DataFrame({'a': [1.5, None], 'b': [True, None]}); "
             "sys.stdout.buffer.write(opendata.ods_bytes({'sheet': frame}))",
         ],
@@ -362,7 +364,7 @@ def test_the_audit_names_an_edited_scorecard_csv(
 
 
 def test_the_docs_describe_every_column() -> None:
-    from scorecard_lib.paths import PROJECT_ROOT
+    from scorecard_lib.core.paths import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "docs" / "open-data.md").read_text("utf-8")
     for field in (*opendata.SCORECARD_FIELDS, *opendata.RISK_FIELDS_OPEN):

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scorecard_lib import paper
-from scorecard_lib.errors import ValidationError
-from scorecard_lib.loading import load_inputs
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR
-from scorecard_lib.quarters import parse_quarter
-from scorecard_lib.sections import Scorecard, load_scorecard
+from scorecard_lib.core.errors import ValidationError
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
+from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.inputs.loading import load_inputs
+from scorecard_lib.present.sections import Scorecard, load_scorecard
+from scorecard_lib.rules import paper
 
 Q4 = "2016-17-Q4"
 
@@ -178,7 +178,7 @@ def test_recommendations_for_a_quarter_with_one_red_and_no_update() -> None:
 def test_publish_refuses_a_paper_without_the_equality_text(project: Path) -> None:
     """scorecard publish's pre-publish checks name the missing field (exit 2) and publish
     nothing (the check runs before any build)."""
-    from scorecard_lib import publishing
+    from scorecard_lib.publish import publishing
 
     _edit_paper(project, lambda d: d["implications"].pop("equality_diversity"))
     archive = project / "published"
@@ -195,8 +195,8 @@ def test_publish_refuses_a_paper_without_the_equality_text(project: Path) -> Non
 
 
 def test_the_sample_paper_passes_the_pre_publish_checks() -> None:
-    from scorecard_lib import publishing
-    from scorecard_lib.paths import DATA_DIR as data
+    from scorecard_lib.core.paths import DATA_DIR as data
+    from scorecard_lib.publish import publishing
 
     q = parse_quarter(Q4)
     assert (

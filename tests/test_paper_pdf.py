@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scorecard_lib import pdf
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
+from scorecard_lib.report import pdf
 
 QUARTER = "2016-17-Q4"
 SCORECARD = [sys.executable, "-m", "scorecard_lib.cli"]

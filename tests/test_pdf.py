@@ -1,4 +1,4 @@
-"""``scorecard_lib.pdf``: the report printed to A4 PDF through Debian's Chromium.
+"""``scorecard_lib.report.pdf``: the report printed to A4 PDF through Debian's Chromium.
 
 The tests that print need ``/usr/bin/chromium`` (CI installs it) and skip without it. Reading
 the PDF's text needs ``pdftotext`` (Debian's poppler-utils), which CI does not install: that
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib import pdf
-from scorecard_lib.errors import InputError, ScorecardError
+from scorecard_lib.core.errors import InputError, ScorecardError
+from scorecard_lib.report import pdf
 
 QUARTER = "2016-17-Q4"
 needs_chromium = pytest.mark.skipif(

@@ -8,14 +8,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scorecard_lib.errors import QuarterError
-from scorecard_lib.quarters import Quarter, parse_quarter, quarter_range
+from scorecard_lib.core.errors import QuarterError
+from scorecard_lib.core.quarters import Quarter, parse_quarter, quarter_range
 
 
 @pytest.mark.parametrize(
     "text",
-    ["2016-17-Q4", "2016/17 Q4", "Q4 2016/17", "2016-17 Q4", "q4 2016-17", " 2016/2017 Q4 ",
-     "Q4-2016/17", "2016/17Q4"],
+    [
+        "2016-17-Q4",
+        "2016/17 Q4",
+        "Q4 2016/17",
+        "2016-17 Q4",
+        "q4 2016-17",
+        " 2016/2017 Q4 ",
+        "Q4-2016/17",
+        "2016/17Q4",
+    ],
 )
 def test_common_spellings_all_mean_the_same_quarter(text: str) -> None:
     assert parse_quarter(text) == Quarter(2016, 4)

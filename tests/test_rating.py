@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scorecard_lib.quarters import parse_quarter
-from scorecard_lib.rating import (
+from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.rules.rating import (
     AMBER,
     GREEN,
     IMPROVING,
@@ -101,19 +101,43 @@ def test_direction_of_travel(now, before, polarity, expected) -> None:
 
 def _catalogue(**over) -> pd.DataFrame:
     base = {
-        "indicator_id": "X1", "name": "Test indicator", "subject": "The test rate",
-        "theme": "Organisational", "section": "workforce", "unit": "days", "unit_label": None,
-        "decimals": 2.0, "polarity": LOW, "frequency": "quarterly", "rating_basis": "target",
-        "tolerance_type": "relative", "tolerance": 10.0, "owner": "HR", "source": "HR system",
-        "first_quarter": "2015-16-Q1", "last_quarter": None, "description": None,
+        "indicator_id": "X1",
+        "name": "Test indicator",
+        "subject": "The test rate",
+        "theme": "Organisational",
+        "section": "workforce",
+        "unit": "days",
+        "unit_label": None,
+        "decimals": 2.0,
+        "polarity": LOW,
+        "frequency": "quarterly",
+        "rating_basis": "target",
+        "tolerance_type": "relative",
+        "tolerance": 10.0,
+        "owner": "HR",
+        "source": "HR system",
+        "first_quarter": "2015-16-Q1",
+        "last_quarter": None,
+        "description": None,
     }
     base.update(over)
     return pd.DataFrame([base])
 
 
 def _values(rows) -> pd.DataFrame:
-    cols = ["indicator_id", "value", "numerator", "denominator", "period_label", "target",
-            "benchmark", "benchmark_label", "benchmark_date", "data_quality", "quarter"]
+    cols = [
+        "indicator_id",
+        "value",
+        "numerator",
+        "denominator",
+        "period_label",
+        "target",
+        "benchmark",
+        "benchmark_label",
+        "benchmark_date",
+        "data_quality",
+        "quarter",
+    ]
     return pd.DataFrame([{c: r.get(c) for c in cols} for r in rows], columns=cols)
 
 
@@ -121,10 +145,12 @@ NO_OVERRIDES = pd.DataFrame(columns=["indicator_id", "rating", "reason", "approv
 
 
 def test_carry_forward_keeps_last_rating_and_names_its_period() -> None:
-    vals = _values([
-        {"indicator_id": "X1", "value": 9.0, "target": 7.0, "quarter": "2016-17-Q2"},
-        {"indicator_id": "X1", "value": 9.5, "target": 7.0, "quarter": "2015-16-Q2"},
-    ])
+    vals = _values(
+        [
+            {"indicator_id": "X1", "value": 9.0, "target": 7.0, "quarter": "2016-17-Q2"},
+            {"indicator_id": "X1", "value": 9.5, "target": 7.0, "quarter": "2015-16-Q2"},
+        ]
+    )
     board = dashboard(_catalogue(), vals, NO_OVERRIDES, parse_quarter("2016-17-Q4"))
     row = board.iloc[0]
     assert row["rating"] == RED
@@ -135,30 +161,45 @@ def test_carry_forward_keeps_last_rating_and_names_its_period() -> None:
 
 
 def test_values_after_the_quarter_are_ignored() -> None:
-    vals = _values([
-        {"indicator_id": "X1", "value": 6.0, "target": 7.0, "quarter": "2016-17-Q3"},
-        {"indicator_id": "X1", "value": 20.0, "target": 7.0, "quarter": "2017-18-Q1"},
-    ])
+    vals = _values(
+        [
+            {"indicator_id": "X1", "value": 6.0, "target": 7.0, "quarter": "2016-17-Q3"},
+            {"indicator_id": "X1", "value": 20.0, "target": 7.0, "quarter": "2017-18-Q1"},
+        ]
+    )
     row = dashboard(_catalogue(), vals, NO_OVERRIDES, parse_quarter("2016-17-Q4")).iloc[0]
     assert row["value"] == 6.0 and row["rating"] == GREEN
 
 
 def test_override_shows_both_ratings() -> None:
-    vals = _values([{"indicator_id": "X1", "value": 9.0, "target": 7.0,
-                     "quarter": "2016-17-Q4"}])
-    ovr = pd.DataFrame([{"indicator_id": "X1", "rating": "Amber", "reason": "One-off event",
-                         "approved_by": "Head of HR"}])
+    vals = _values([{"indicator_id": "X1", "value": 9.0, "target": 7.0, "quarter": "2016-17-Q4"}])
+    ovr = pd.DataFrame(
+        [
+            {
+                "indicator_id": "X1",
+                "rating": "Amber",
+                "reason": "One-off event",
+                "approved_by": "Head of HR",
+            }
+        ]
+    )
     row = dashboard(_catalogue(), vals, ovr, parse_quarter("2016-17-Q4")).iloc[0]
     assert row["rating_computed"] == RED and row["rating"] == AMBER
     assert row["override_reason"] == "One-off event"
 
 
 def test_data_only_and_no_data() -> None:
-    cat = pd.concat([_catalogue(rating_basis="data_only", tolerance=None, tolerance_type=None),
-                     _catalogue(indicator_id="X2")], ignore_index=True)
+    cat = pd.concat(
+        [
+            _catalogue(rating_basis="data_only", tolerance=None, tolerance_type=None),
+            _catalogue(indicator_id="X2"),
+        ],
+        ignore_index=True,
+    )
     vals = _values([{"indicator_id": "X1", "value": 3.0, "quarter": "2016-17-Q4"}])
     board = dashboard(cat, vals, NO_OVERRIDES, parse_quarter("2016-17-Q4")).set_index(
-        "indicator_id")
+        "indicator_id"
+    )
     assert board.loc["X1", "rating"] == NOT_RATED
     assert board.loc["X2", "rating"] == NO_DATA
 
@@ -170,8 +211,7 @@ def test_indicator_out_of_force_is_not_on_the_board() -> None:
 
 
 def test_history_has_eight_quarters_with_gaps() -> None:
-    vals = _values([{"indicator_id": "X1", "value": 9.0, "target": 7.0,
-                     "quarter": "2016-17-Q2"}])
+    vals = _values([{"indicator_id": "X1", "value": 9.0, "target": 7.0, "quarter": "2016-17-Q2"}])
     h = history(vals, "X1", parse_quarter("2016-17-Q4"))
     assert list(h["quarter"])[0] == "2015-16-Q1" and len(h) == 8
     assert h.set_index("quarter").loc["2016-17-Q2", "value"] == 9.0

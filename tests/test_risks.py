@@ -5,13 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from scorecard_lib.quarters import parse_quarter
-from scorecard_lib.risks import band, band_counts, register, score
+from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.rules.risks import band, band_counts, register, score
 
 
 @pytest.mark.parametrize(
-    ("s", "expected"), [(1, "Green"), (4, "Green"), (5, "Amber"), (14, "Amber"), (15, "Red"),
-                        (25, "Red")])
+    ("s", "expected"),
+    [(1, "Green"), (4, "Green"), (5, "Amber"), (14, "Amber"), (15, "Red"), (25, "Red")],
+)
 def test_default_bands(s: int, expected: str) -> None:
     assert band(s) == expected
 
@@ -27,21 +28,39 @@ def test_score_is_likelihood_times_impact() -> None:
 
 def _risk(rid: str, q: str, cl: int, ci: int, status: str = "open") -> dict:
     return {
-        "risk_id": rid, "title": f"Risk {rid}", "description": "", "owner": "Owner",
-        "inherent_likelihood": 5, "inherent_impact": 5, "current_likelihood": cl,
-        "current_impact": ci, "target_likelihood": 2, "target_impact": 3, "controls": "",
-        "actions": "", "action_owner": "", "action_due": "", "status": status, "quarter": q,
+        "risk_id": rid,
+        "title": f"Risk {rid}",
+        "description": "",
+        "owner": "Owner",
+        "inherent_likelihood": 5,
+        "inherent_impact": 5,
+        "current_likelihood": cl,
+        "current_impact": ci,
+        "target_likelihood": 2,
+        "target_impact": 3,
+        "controls": "",
+        "actions": "",
+        "action_owner": "",
+        "action_due": "",
+        "status": status,
+        "quarter": q,
     }
 
 
 def test_register_trend_and_order() -> None:
-    df = pd.DataFrame([
-        _risk("R1", "2016-17-Q3", 3, 4), _risk("R1", "2016-17-Q4", 4, 5),
-        _risk("R2", "2016-17-Q3", 3, 3), _risk("R2", "2016-17-Q4", 2, 3),
-        _risk("R3", "2016-17-Q4", 2, 2),
-        _risk("R4", "2016-17-Q3", 3, 3), _risk("R4", "2016-17-Q4", 3, 3, "closed"),
-        _risk("R5", "2016-17-Q3", 3, 3), _risk("R5", "2016-17-Q4", 3, 3),
-    ])
+    df = pd.DataFrame(
+        [
+            _risk("R1", "2016-17-Q3", 3, 4),
+            _risk("R1", "2016-17-Q4", 4, 5),
+            _risk("R2", "2016-17-Q3", 3, 3),
+            _risk("R2", "2016-17-Q4", 2, 3),
+            _risk("R3", "2016-17-Q4", 2, 2),
+            _risk("R4", "2016-17-Q3", 3, 3),
+            _risk("R4", "2016-17-Q4", 3, 3, "closed"),
+            _risk("R5", "2016-17-Q3", 3, 3),
+            _risk("R5", "2016-17-Q4", 3, 3),
+        ]
+    )
     reg = register(df, parse_quarter("2016-17-Q4")).set_index("risk_id")
     assert reg.loc["R1", "current_score"] == 20 and reg.loc["R1", "current_band"] == "Red"
     assert reg.loc["R1", "trend"] == "up"

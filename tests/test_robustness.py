@@ -20,8 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib import cli, runner
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
+from scorecard_lib import cli
+from scorecard_lib.build import runner
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "tests" / "fixtures" / "bad_input" / "notebooks"
 Q = "2016-17-Q4"
@@ -30,7 +31,8 @@ Q = "2016-17-Q4"
 WRAPPER = """
 import sys
 from pathlib import Path
-from scorecard_lib import cli, runner
+from scorecard_lib import cli
+from scorecard_lib.build import runner
 runner.NOTEBOOKS_DIR = Path(sys.argv[1])
 runner.SECTIONS = tuple(sys.argv[2].split(","))
 raise SystemExit(cli.main(sys.argv[3:]))
@@ -266,9 +268,7 @@ def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
     )
     path.write_text(text, encoding="utf-8")
 
-    result = runner.run_quarter(
-        Q, data_dir=data, out_dir=tmp_path / "out", sections=["overview"]
-    )
+    result = runner.run_quarter(Q, data_dir=data, out_dir=tmp_path / "out", sections=["overview"])
     html = result.report.read_text(encoding="utf-8")
     notebook = (result.out_folder / "notebooks" / "overview.ipynb").read_text("utf-8")
     for shown in (html, notebook):  # escaped text may still read "onerror=": harmless
@@ -438,7 +438,7 @@ def test_a_full_disk_while_publishing_is_said_plainly_and_nothing_is_published(
     named, exit 2; not "correct the data or the notebook"."""
     import errno
 
-    from scorecard_lib import manifest
+    from scorecard_lib.report import manifest
 
     out = tmp_path / "outputs"
     before = publish_fake(out)
@@ -543,7 +543,7 @@ def test_a_supervised_command_is_stopped_whole_on_timeout() -> None:
     started are stopped (that code may not know how to leave by itself)."""
     import uuid
 
-    from scorecard_lib.lifetime import run_supervised
+    from scorecard_lib.core.lifetime import run_supervised
 
     marker = uuid.uuid4().hex
     env = {**os.environ, RUN_MARKER: marker}
@@ -560,7 +560,7 @@ def test_a_supervised_command_leaves_when_we_are_killed(how: int) -> None:
     marker = uuid.uuid4().hex
     script = (
         "import sys\n"
-        "from scorecard_lib.lifetime import run_supervised\n"
+        "from scorecard_lib.core.lifetime import run_supervised\n"
         f"run_supervised([sys.executable, '-c', {LINGERING!r}], timeout=120)\n"
     )
     proc = subprocess.Popen(
@@ -590,7 +590,7 @@ def test_the_watchdog_ends_a_process_whose_watched_process_is_gone() -> None:
     marker = uuid.uuid4().hex
     watcher = (
         "import os, sys, time\n"
-        "from scorecard_lib.lifetime import leave_with_parent\n"
+        "from scorecard_lib.core.lifetime import leave_with_parent\n"
         "leave_with_parent(int(sys.argv[1]), direct=False)\n"
         "time.sleep(120)\n"
     )
@@ -619,7 +619,7 @@ def test_the_watchdog_ends_a_process_whose_watched_process_is_gone() -> None:
 
 
 def test_signals_are_held_while_a_worker_starts_then_acted_on() -> None:
-    from scorecard_lib.lifetime import interrupts_held
+    from scorecard_lib.core.lifetime import interrupts_held
 
     reached_the_end = False
     with pytest.raises(KeyboardInterrupt), interrupts_held():

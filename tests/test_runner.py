@@ -16,17 +16,19 @@ import nbformat
 import pytest
 from filelock import FileLock
 
-from scorecard_lib import assemble, loading, runner
-from scorecard_lib.errors import (
+from scorecard_lib.build import runner
+from scorecard_lib.build.executors import SectionJob, SectionOutcome
+from scorecard_lib.core.errors import (
     ExecutionError,
     InputError,
     LockedError,
     QuarterError,
     ScorecardError,
 )
-from scorecard_lib.executors import SectionJob, SectionOutcome
-from scorecard_lib.paths import DATA_DIR, PROJECT_ROOT
-from scorecard_lib.quarters import Quarter, parse_quarter
+from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT
+from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.inputs import loading
+from scorecard_lib.report import assemble
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
 Q = "2016-17-Q4"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scorecard_lib.quarters import Quarter, parse_quarter, quarter_range
+from scorecard_lib.core.quarters import Quarter, parse_quarter, quarter_range
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -25,24 +25,63 @@ SEED = parse_quarter("2016-17-Q4")
 NEW_PLAN = parse_quarter("2017-18-Q1")
 
 CATALOGUE_COLUMNS = [
-    "indicator_id", "name", "subject", "theme", "section", "unit", "unit_label", "decimals",
-    "polarity", "frequency", "rating_basis", "tolerance_type", "tolerance", "owner", "source",
-    "first_quarter", "last_quarter", "description",
+    "indicator_id",
+    "name",
+    "subject",
+    "theme",
+    "section",
+    "unit",
+    "unit_label",
+    "decimals",
+    "polarity",
+    "frequency",
+    "rating_basis",
+    "tolerance_type",
+    "tolerance",
+    "owner",
+    "source",
+    "first_quarter",
+    "last_quarter",
+    "description",
 ]
 VALUES_REQUIRED = {"indicator_id", "value"}
 VALUES_ALLOWED = {
-    "indicator_id", "value", "numerator", "denominator", "period_label", "target", "benchmark",
-    "benchmark_label", "benchmark_date", "data_quality", "reported_as",
+    "indicator_id",
+    "value",
+    "numerator",
+    "denominator",
+    "period_label",
+    "target",
+    "benchmark",
+    "benchmark_label",
+    "benchmark_date",
+    "data_quality",
+    "reported_as",
 }
 RISK_COLUMNS = [
-    "risk_id", "title", "description", "owner", "inherent_likelihood", "inherent_impact",
-    "current_likelihood", "current_impact", "target_likelihood", "target_impact", "controls",
-    "actions", "action_owner", "action_due", "status",
+    "risk_id",
+    "title",
+    "description",
+    "owner",
+    "inherent_likelihood",
+    "inherent_impact",
+    "current_likelihood",
+    "current_impact",
+    "target_likelihood",
+    "target_impact",
+    "controls",
+    "actions",
+    "action_owner",
+    "action_due",
+    "status",
 ]
 BREAKDOWN_COLUMNS = ["indicator_id", "dimension", "category", "value"]
 OVERRIDE_COLUMNS = ["indicator_id", "rating", "reason", "approved_by"]
 THEMES = {
-    "Open for Business", "Children and Families", "The Environment", "Health and Well-being",
+    "Open for Business",
+    "Children and Families",
+    "The Environment",
+    "Health and Well-being",
     "Organisational",
 }
 SECTIONS = {"overview", "childrens_services", "adult_care", "workforce"}
@@ -260,7 +299,10 @@ def test_seed_figures_looked_after_children(catalogue: list[dict[str, str]]) -> 
     before = _row(catalogue, SEED.previous(), "looked after")
     assert (now["value"], before["value"]) == ("66.3", "60.6")
     assert (now["benchmark"], now["benchmark_label"], now["benchmark_date"]) == (
-        "60", "England average", "31/03/2016")
+        "60",
+        "England average",
+        "31/03/2016",
+    )
 
 
 def test_seed_figures_child_protection(catalogue: list[dict[str, str]]) -> None:
@@ -299,9 +341,7 @@ def test_every_quarter_breaks_sickness_down_by_directorate(catalogue: list[dict[
 def test_seed_figures_clear_vision(catalogue: list[dict[str, str]]) -> None:
     now = _row(catalogue, SEED, "clear vision")
     assert (now["value"], now["period_label"]) == ("46", "2017 staff survey")
-    earlier = [
-        values(q).get(now["indicator_id"]) for q in QUARTERS if q < SEED
-    ]
+    earlier = [values(q).get(now["indicator_id"]) for q in QUARTERS if q < SEED]
     last = [r for r in earlier if r][-1]
     assert (last["value"], last["period_label"]) == ("60", "2015 staff survey")
 
@@ -309,6 +349,17 @@ def test_seed_figures_clear_vision(catalogue: list[dict[str, str]]) -> None:
 def test_seed_figures_appear_in_the_raw_files() -> None:
     text = "\n".join(p.read_text(encoding="utf-8") for p in DATA.rglob("*.csv"))
     cells = set(text.replace("\n", ",").split(","))
-    for figure in ("66.3", "60.6", "43.2", "38.1", "1198", "1360", "8.92", "9.11", "13.36",
-                   "46", "60"):
+    for figure in (
+        "66.3",
+        "60.6",
+        "43.2",
+        "38.1",
+        "1198",
+        "1360",
+        "8.92",
+        "9.11",
+        "13.36",
+        "46",
+        "60",
+    ):
         assert figure in cells, figure

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scorecard_lib import scaffold
-from scorecard_lib.errors import QuarterError, ValidationError
-from scorecard_lib.loading import available_quarters, load_inputs, load_params
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR
-from scorecard_lib.quarters import parse_quarter
+from scorecard_lib.core.errors import QuarterError, ValidationError
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
+from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.inputs import scaffold
+from scorecard_lib.inputs.loading import available_quarters, load_inputs, load_params
 
 Q2 = "2017-18-Q2"
 

@@ -10,10 +10,10 @@ import re
 
 import pytest
 
-from scorecard_lib import narrative
-from scorecard_lib.loading import available_quarters
-from scorecard_lib.rating import IMPROVING, NO_CHANGE, WORSENING
-from scorecard_lib.sections import Scorecard, load_scorecard
+from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.present.sections import Scorecard, load_scorecard
+from scorecard_lib.rules import narrative
+from scorecard_lib.rules.rating import IMPROVING, NO_CHANGE, WORSENING
 
 QUARTERS = [q.id for q in available_quarters()]
 SECTIONS = ("overview", "childrens_services", "adult_care", "workforce")

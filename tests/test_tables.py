@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scorecard_lib.errors import InputError
-from scorecard_lib.formatting import direction_html, rating_badge_html
-from scorecard_lib.tables import Table, html_table
+from scorecard_lib.core.errors import InputError
+from scorecard_lib.core.formatting import direction_html, rating_badge_html
+from scorecard_lib.present.tables import Table, html_table
 
 
 @pytest.fixture

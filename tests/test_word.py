@@ -22,9 +22,11 @@ import pytest
 from bs4 import BeautifulSoup
 from docx.oxml.ns import qn
 
-from scorecard_lib import audit, charts, record, word
+from scorecard_lib.audit import audit
 from scorecard_lib.cli import main
-from scorecard_lib.sections import Scorecard, load_scorecard
+from scorecard_lib.present import charts
+from scorecard_lib.present.sections import Scorecard, load_scorecard
+from scorecard_lib.report import record, word
 
 QUARTER = "2016-17-Q4"
 SEED_RED_RISKS = (
@@ -380,8 +382,8 @@ def test_bad_templates_exit_2_before_anything_runs(
 
 
 def test_template_without_docx_is_refused_by_the_runner(tmp_path: Path) -> None:
-    from scorecard_lib.errors import InputError
-    from scorecard_lib.runner import run_quarter
+    from scorecard_lib.build.runner import run_quarter
+    from scorecard_lib.core.errors import InputError
 
     with pytest.raises(InputError, match="without --docx"):
         run_quarter(QUARTER, out_dir=tmp_path, docx_template=_template(tmp_path / "t.docx"))
@@ -451,8 +453,8 @@ def test_run_with_a_template_records_it_and_a_cached_rebuild_keeps_the_paper(
 
 
 def test_charts_drawn_as_png_are_stable_and_never_kept_as_svg(tmp_path: Path) -> None:
-    from scorecard_lib import kept
-    from scorecard_lib.manifest import source_sha256
+    from scorecard_lib.build import kept
+    from scorecard_lib.report.manifest import source_sha256
 
     counts = {"Green": 3, "Amber": 2, "Red": 1}
     kept.use(tmp_path / "kept", source_sha256())
@@ -472,7 +474,7 @@ def test_charts_drawn_as_png_are_stable_and_never_kept_as_svg(tmp_path: Path) ->
 
 @pytest.mark.e2e
 def test_publish_with_docx_puts_the_paper_in_the_record(tmp_path: Path) -> None:
-    from scorecard_lib.publishing import publish_quarter
+    from scorecard_lib.publish.publishing import publish_quarter
 
     done = publish_quarter(
         QUARTER, archive_dir=tmp_path / "archive", docx=True, require_committed_code=False
@@ -486,7 +488,7 @@ def test_publish_with_docx_puts_the_paper_in_the_record(tmp_path: Path) -> None:
 
 
 def test_publish_refuses_a_bad_template_before_building(tmp_path: Path) -> None:
-    from scorecard_lib.publishing import publish_quarter
+    from scorecard_lib.publish.publishing import publish_quarter
 
     archive = tmp_path / "archive"
     with pytest.raises(word.WordTemplateError, match="does not exist"):

@@ -22,17 +22,17 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from scorecard_lib import workbook
-from scorecard_lib.errors import (
+from scorecard_lib.core.errors import (
     InputError,
     PublishedError,
     QuarterError,
     ScorecardError,
     ValidationError,
 )
-from scorecard_lib.loading import available_quarters, load_inputs
-from scorecard_lib.paths import DATA_DIR, PARAMS_DIR
-from scorecard_lib.sections import load_scorecard
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
+from scorecard_lib.inputs import workbook
+from scorecard_lib.inputs.loading import available_quarters, load_inputs
+from scorecard_lib.present.sections import load_scorecard
 
 Q2 = "2017-18-Q2"
 
@@ -168,7 +168,7 @@ def test_template_is_byte_identical_each_time(sample: dict) -> None:
     assert first.read_bytes() == second.read_bytes()
     # also from a fresh interpreter with another hash seed (set ordering must not matter)
     code = (
-        "import sys; from pathlib import Path; from scorecard_lib import workbook; "
+        "import sys; from pathlib import Path; from scorecard_lib.inputs import workbook; "
         "workbook.write_template(sys.argv[1], Path(sys.argv[2]), data_dir=Path(sys.argv[3]), "
         "params_dir=Path(sys.argv[4]))"
     )
@@ -274,7 +274,7 @@ def test_reimporting_an_unchanged_quarter_reproduces_its_files_exactly(sample: d
 
 
 def test_new_quarter_then_template_then_import(sample: dict) -> None:
-    from scorecard_lib.scaffold import new_quarter
+    from scorecard_lib.inputs.scaffold import new_quarter
 
     new_quarter(Q2, **_dirs(sample))
     values = sample["data"] / Q2 / "values.csv"

@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
-from scorecard_lib.quarters import Quarter, parse_quarter, quarter_range  # noqa: E402
+from scorecard_lib.core.quarters import Quarter, parse_quarter, quarter_range  # noqa: E402
 
 FIRST = parse_quarter("2015-16-Q1")
 SEED = parse_quarter("2016-17-Q4")
