@@ -39,8 +39,9 @@ publish: setup ## Publish QUARTER into published/ (refused if already published)
 validate: setup ## Check every input of QUARTER and list every problem (runs nothing)
 	$(BIN)/scorecard validate $(QUARTER)
 
-test: setup ## Lint, then every test (unit, golden, end-to-end, impact on the archive, nbval)
+test: setup ## Lint and the layers contract, then every test (unit, golden, end-to-end, impact on the archive, nbval)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks/
 	rm -rf $(NBVAL_OUT)
@@ -57,8 +58,9 @@ bench: setup ## Time cold, cached and plain-papermill builds (several minutes); 
 bench-scale: setup ## Time N organisations x 4 quarters one by one and as Dask batches; see docs/scale.md
 	$(BIN)/python bench/scale.py $(if $(ORGS),--orgs $(ORGS))
 
-lint: setup ## Check style with ruff
+lint: setup ## Check style with ruff and the stage layers with import-linter (.importlinter)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 format: setup ## Reformat imports and fix what ruff can fix
 	$(BIN)/ruff check --fix .

@@ -26,11 +26,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from scorecard_lib import __version__
 from scorecard_lib.core.errors import ScorecardError
 from scorecard_lib.core.files import disk_full_error, is_disk_full
 from scorecard_lib.core.paths import SECTIONS
 from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
+from scorecard_lib.core.version import __version__
 from scorecard_lib.inputs.validate import quarter_argument
 
 EXIT_INTERRUPTED = 130

@@ -29,7 +29,7 @@ COMMITTED_RECORDS = ("2016-17-Q3", "2016-17-Q4")
 
 def committed_record(quarter: str) -> Path:
     """The archived record of ``quarter`` (``published/QUARTER``)."""
-    from scorecard_lib.report.archive import ARCHIVE_DIR
+    from scorecard_lib.inputs.archive import ARCHIVE_DIR
 
     return ARCHIVE_DIR / quarter
 

@@ -21,7 +21,7 @@ import pytest
 
 from scorecard_lib.audit import audit
 from scorecard_lib.core.paths import PROJECT_ROOT
-from scorecard_lib.report import archive
+from scorecard_lib.inputs import archive
 
 SHA256_LIST = PROJECT_ROOT / "tests" / "fixtures" / "published-sha256.txt"
 EXPECTED_CHANGES = PROJECT_ROOT / "tests" / "expected_result_changes.json"

@@ -235,7 +235,7 @@ def test_a_folder_of_drafts_gets_the_same_page(
 
 def test_the_committed_archive_page_is_current() -> None:
     """``published/index.html`` is what ``scorecard index`` writes for the archive as it is."""
-    from scorecard_lib.report.archive import ARCHIVE_DIR
+    from scorecard_lib.inputs.archive import ARCHIVE_DIR
 
     page = ARCHIVE_DIR / "index.html"
     assert page.is_file(), "the archive has no page: run 'scorecard index' and commit it"

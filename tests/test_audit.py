@@ -32,11 +32,11 @@ from scorecard_lib.build.executors import SectionJob, SectionOutcome
 from scorecard_lib.core.errors import InputError, PublishedError
 from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.inputs import archive as archive_mod
 from scorecard_lib.inputs import loading
+from scorecard_lib.inputs.archive import ARCHIVE_DIR
 from scorecard_lib.publish import publishing
-from scorecard_lib.report import archive as archive_mod
 from scorecard_lib.report import assemble, manifest, record
-from scorecard_lib.report.archive import ARCHIVE_DIR
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
 Q = "2016-17-Q4"

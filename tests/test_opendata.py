@@ -25,8 +25,8 @@ from bs4 import BeautifulSoup
 from scorecard_lib.audit import audit
 from scorecard_lib.core.quarters import parse_quarter
 from scorecard_lib.inputs import loading
+from scorecard_lib.inputs.archive import ARCHIVE_DIR
 from scorecard_lib.report import manifest, opendata, record
-from scorecard_lib.report.archive import ARCHIVE_DIR
 
 Q = "2016-17-Q4"
 # Typed from the Cabinet report of 20 July 2017 (../shared/seed), as in test_golden_seed.py:

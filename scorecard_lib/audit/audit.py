@@ -259,7 +259,7 @@ def _commit_exists(commit: str) -> bool:
 
 def published_quarters(archive_dir: Path | None = None) -> list[Quarter]:
     """Quarters with a published record in the archive, oldest first."""
-    from scorecard_lib.report.archive import current_records
+    from scorecard_lib.inputs.archive import current_records
 
     return [r.quarter for r in current_records(archive_dir)]
 
@@ -272,7 +272,7 @@ def find_record(
 ) -> tuple[Quarter, Path]:
     """The quarter and folder to audit: ``folder`` (any record, e.g. a superseded version),
     else the standing record of ``quarter`` in the archive. InputError (exit 2) if none."""
-    from scorecard_lib.report.archive import ARCHIVE_DIR, current_record, parse_folder_name
+    from scorecard_lib.inputs.archive import ARCHIVE_DIR, current_record, parse_folder_name
 
     if folder is not None:
         folder = Path(folder).expanduser().resolve()
@@ -1496,7 +1496,7 @@ def check_keep_folder(keep: Path, records: Path, *, fresh: bool = True) -> Path:
     ``published/``, the drafts' ``outputs/``) or a folder inside them, and (``fresh``) never
     an existing folder that already holds something. PublishedError (exit 2) otherwise,
     before anything is run."""
-    from scorecard_lib.report.archive import ARCHIVE_DIR
+    from scorecard_lib.inputs.archive import ARCHIVE_DIR
 
     target = Path(keep).expanduser().resolve()
     fix = "give --keep a new or empty folder outside the published records, e.g. /tmp/audit-kept"
@@ -1783,7 +1783,7 @@ def audit_all(
     """Audit the standing record of every published quarter, ``parallel`` quarters at a time
     (default: see :func:`default_parallel`); results in quarter order. A quarter that cannot
     be audited gives a result with ``error`` set (exit 2) instead of stopping the others."""
-    from scorecard_lib.report.archive import ARCHIVE_DIR, current_records
+    from scorecard_lib.inputs.archive import ARCHIVE_DIR, current_records
 
     archive = resolve(archive_dir, ARCHIVE_DIR).resolve()
     records = current_records(archive)

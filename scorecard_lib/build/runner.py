@@ -572,7 +572,7 @@ def quarter_states(
     data_dir: Path | None = None, out_dir: Path | None = None, archive_dir: Path | None = None
 ) -> list[QuarterState]:
     """Every quarter with data, or with a published record, oldest first."""
-    from scorecard_lib.report.archive import published_records
+    from scorecard_lib.inputs.archive import published_records
 
     data = resolve(data_dir, DATA_DIR)
     out = resolve(out_dir, OUTPUTS_DIR)

@@ -41,7 +41,6 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from scorecard_lib import __version__
 from scorecard_lib.core.errors import (
     InputError,
     Problem,
@@ -53,6 +52,7 @@ from scorecard_lib.core.files import write_atomically
 from scorecard_lib.core.formatting import format_number
 from scorecard_lib.core.paths import resolve, resolve_given
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.version import __version__
 from scorecard_lib.inputs.loading import Inputs, available_quarters, load_inputs, shown
 from scorecard_lib.inputs.scaffold import (
     BREAKDOWN_COLUMNS,
@@ -1493,7 +1493,7 @@ def import_workbook(
     meta = _meta(book, name)
     q = _workbook_quarter(meta, name, quarter)
     st = start(q, data_dir, params_dir)
-    from scorecard_lib.report.archive import ARCHIVE_DIR
+    from scorecard_lib.inputs.archive import ARCHIVE_DIR
 
     outputs = resolve(out_dir, ARCHIVE_DIR)
     published = _published(q, outputs)

@@ -38,7 +38,7 @@ from scorecard_lib.core.files import write_atomically
 from scorecard_lib.core.formatting import RATINGS, rating_badge_html
 from scorecard_lib.core.paths import resolve
 from scorecard_lib.core.quarters import Quarter
-from scorecard_lib.report.archive import ARCHIVE_DIR, published_records
+from scorecard_lib.inputs.archive import ARCHIVE_DIR, published_records
 from scorecard_lib.report.assemble import template_environment
 from scorecard_lib.report.manifest import OPEN_DATA_SUBDIR
 

@@ -38,7 +38,7 @@ from scorecard_lib.build.executors import EventCallback
 from scorecard_lib.core.errors import InputError, LockedError, PublishedError, ScorecardError
 from scorecard_lib.core.paths import resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
-from scorecard_lib.report.archive import (
+from scorecard_lib.inputs.archive import (
     ARCHIVE_DIR,
     PublishedRecord,
     current_record,

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from scorecard_lib import __version__
 from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from scorecard_lib.core.version import __version__
 
 SCHEMA_VERSION = 1
 SHORT_HASH = 12

@@ -229,7 +229,7 @@ def audit_plan(
     """Every published record to audit: the standing record of each quarter in each
     organisation's archive (``OUTROOT/ORG/published/``), only those of ``quarters`` or
     ``quarter_span`` when given."""
-    from scorecard_lib.report.archive import current_records
+    from scorecard_lib.inputs.archive import current_records
 
     root, out_root = Path(root), Path(out_root)
     chosen = _chosen_organisations(root, orgs)
