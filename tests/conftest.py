@@ -11,17 +11,21 @@ every way of starting one raises :class:`UnmarkedProcessError` naming the marker
 
 from __future__ import annotations
 
+import functools
 import multiprocessing.util
 import os
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import settings
 
 from scorecard_lib.inputs.loading import available_quarters
+
+if TYPE_CHECKING:
+    from scorecard_lib.present.sections import Scorecard
 
 #: Tests with one of these markers may start processes; ``make test-fast`` deselects them.
 PROCESS_MARKERS = ("e2e", "browser", "slow")
@@ -63,7 +67,9 @@ def _refuser(what: str, nodeid: str) -> Callable[..., Any]:
 def _guarded(item: pytest.Item) -> Iterator[None]:
     """Refuse new processes while an unmarked test runs. Hooks install it rather than an
     autouse fixture, so the session and module fixtures the test sets up are guarded too."""
-    if any(item.get_closest_marker(name) for name in PROCESS_MARKERS):
+    if not isinstance(item, pytest.Function) or any(
+        item.get_closest_marker(name) for name in PROCESS_MARKERS
+    ):
         yield
         return
     refused = type("RefusedPopen", (_RefusedPopen,), {"nodeid": item.nodeid})
@@ -76,6 +82,19 @@ def _guarded(item: pytest.Item) -> Iterator[None]:
         worker = _refuser("a multiprocessing worker", item.nodeid)
         patch.setattr(multiprocessing.util, "spawnv_passfds", worker)
         yield
+
+
+#: Session fixtures too costly, or too shared, to set up once per pytest-xdist worker: the tests
+#: using them run on one worker (``--dist loadgroup``), which builds the nine quarters once and
+#: alone writes the browser tests' screenshots under test-artifacts/.
+ONE_WORKER_FIXTURES = frozenset({"built_quarters", "browser"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups from the markers
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if ONE_WORKER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("built_quarters"))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -101,6 +120,15 @@ def built_quarters(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         result = run_quarter(q.id, out_dir=out)
         built[q.id] = result.out_folder
     return built
+
+
+@pytest.fixture(scope="session")
+def sample_scorecard() -> Callable[[str], Scorecard]:
+    """``sample_scorecard(quarter)``: the sample quarter loaded from data/ once per session and
+    shared, for tests that only read it (loading and validating a quarter is the slow part)."""
+    from scorecard_lib.present.sections import load_scorecard
+
+    return functools.cache(load_scorecard)
 
 
 #: The committed records of the sample quarters (history: copied, never changed by tests).
