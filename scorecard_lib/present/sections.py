@@ -30,6 +30,7 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.read_ahead import take as take_read_ahead
 from scorecard_lib.inputs.loading import PARAM_KEYS, Inputs, input_files, load_inputs
 from scorecard_lib.present import tables
 from scorecard_lib.rules import narrative, paper, rating, risks
@@ -149,73 +150,49 @@ def _check_injected_parameters() -> None:
 
 
 # --- inputs read before the kernel started ---------------------------------------------------
-# Kernels forked from a zygote (kernels.py) inherit its memory. The zygote reads the quarter's
-# inputs once (``remember_inputs``, its prelude), while the runner checks them; every kernel
-# then starts with them in memory instead of reading and validating them again (about 0.3 s of
-# CPU a section). They are used only if every input file still has the bytes it had when they
-# were read (sha256 of each file ``loading.input_files`` lists, and the same list of files);
-# anything else is read again as usual. In a process that never called remember_inputs (a
-# notebook opened in Jupyter, plain papermill) nothing changes.
-
-_REMEMBERED: dict[tuple[str, str, str], tuple[tuple[tuple[str, str], ...], Inputs]] = {}
+# Kernels forked from a zygote (build/kernels.py) inherit its memory. The build reads the
+# quarter's inputs once there (build/preparation.py) and hands them down (core/read_ahead.py);
+# every kernel then starts with them in memory instead of reading and validating them again.
+# They are used only for the same quarter and folders, and only if every input file still has
+# the bytes it had when they were read (sha256 of each file ``loading.input_files`` lists, and
+# the same list of files); anything else is read again as usual.
 
 
-def _memo_key(
+def inputs_key(
     quarter: str | Quarter, data_dir: str | Path | None, params_dir: str | Path | None
 ) -> tuple[str, str, str]:
+    """The quarter and folders :func:`load_scorecard` reads, as compared for inputs read
+    ahead (the folders as the notebook parameters resolve them)."""
     q = parse_quarter(quarter)
     data, params = _from_root(data_dir), _from_root(params_dir)
     return (q.id, "" if data is None else str(data), "" if params is None else str(params))
 
 
-def _fingerprint(
+def inputs_fingerprint(
     quarter: str | Quarter, data_dir: str | Path | None, params_dir: str | Path | None
 ) -> tuple[tuple[str, str], ...]:
+    """Each input file :func:`load_scorecard` reads, with the sha256 of its bytes now."""
     import hashlib
 
     files = input_files(quarter, _from_root(data_dir), _from_root(params_dir))
     return tuple((f.as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
 
 
-def remember_inputs(
-    quarter: str | Quarter, data_dir: str | Path | None = "", params_dir: str | Path | None = ""
-) -> bool:
-    """Read and validate the quarter's inputs now, for the next :func:`load_scorecard` in this
-    process (or in a process forked from it) with the same arguments. False (and nothing kept)
-    if they do not validate or changed while being read."""
-    try:
-        key = _memo_key(quarter, data_dir, params_dir)
-        before = _fingerprint(quarter, data_dir, params_dir)
-        inputs = load_inputs(quarter, _from_root(data_dir), _from_root(params_dir))
-        if _fingerprint(quarter, data_dir, params_dir) != before:
-            return False
-    except Exception:
-        return False
-    _REMEMBERED[key] = (before, inputs)
-    return True
-
-
-def _remembered(
+def _read_ahead(
     quarter: str | Quarter, data_dir: str | Path | None, params_dir: str | Path | None
 ) -> Inputs | None:
-    """The inputs :func:`remember_inputs` kept for these arguments (once), if every input
-    file is unchanged since."""
-    if not _REMEMBERED:
+    """The inputs the build read ahead for these arguments (once), if every input file is
+    unchanged since."""
+    read = take_read_ahead()
+    if read is None:
         return None
     try:
-        key = _memo_key(quarter, data_dir, params_dir)
-    except Exception:  # a bad quarter: load_inputs says what is wrong
+        if inputs_key(quarter, data_dir, params_dir) != read.key:
+            return None
+        same = inputs_fingerprint(quarter, data_dir, params_dir) == read.fingerprint
+    except Exception:  # a bad quarter or an unreadable file: load_inputs says what is wrong
         return None
-    kept = _REMEMBERED.pop(key, None)
-    _REMEMBERED.clear()
-    if kept is None:
-        return None
-    fingerprint, inputs = kept
-    try:
-        same = _fingerprint(quarter, data_dir, params_dir) == fingerprint
-    except OSError:
-        return None
-    return inputs if same else None
+    return read.inputs if same and isinstance(read.inputs, Inputs) else None
 
 
 def load_scorecard(
@@ -231,7 +208,7 @@ def load_scorecard(
     parameter papermill injected that the notebooks do not take (``papermill -p quater ...``).
     """
     _check_injected_parameters()
-    inputs = _remembered(quarter, data_dir, params_dir)
+    inputs = _read_ahead(quarter, data_dir, params_dir)
     if inputs is None:
         inputs = load_inputs(quarter, _from_root(data_dir), _from_root(params_dir))
     unknown = sorted(set(params) - set(PARAM_KEYS))
