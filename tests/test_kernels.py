@@ -170,6 +170,37 @@ def test_a_forked_kernel_is_its_own_process_with_the_kernel_environment(tmp_path
 
 
 @pytest.mark.e2e
+def test_a_kernel_started_ahead_the_ordinary_way_is_prepared_too(tmp_path: Path) -> None:
+    """Without a zygote the kernel carries out the same preparation while it starts (as an
+    IPython extension), and it leaves nothing in the notebook's namespace."""
+    probe = _fixture_notebook(
+        tmp_path,
+        "from scorecard_lib.core import read_ahead\n"
+        "held = read_ahead.take()\n"
+        "print('read ahead', None if held is None else held.key[0])\n"
+        "print('names', sorted(n for n in globals() if not n.startswith('_')))\n",
+    )
+    job = SectionJob(
+        section="probe",
+        notebook=probe,
+        output=tmp_path / "probe-out.ipynb",
+        parameters={"quarter": Q, "data_dir": ""},
+        cwd=PROJECT_ROOT,
+    )
+    executor = PapermillExecutor(fork_kernels=False)
+    executor.start(1, cwd=PROJECT_ROOT, prelude=PRELUDE)
+    try:
+        [outcome] = executor.run([job], max_workers=1, on_event=None)
+    finally:
+        executor.close()
+    assert outcome.ok, outcome.error
+    out = _stdout(outcome.output)
+    assert f"read ahead {Q}" in out
+    names = "['In', 'Out', 'data_dir', 'exit', 'get_ipython', 'held', 'open', 'quarter', "
+    assert f"names {names}'quit', 'read_ahead']" in out
+
+
+@pytest.mark.e2e
 def test_close_stops_the_zygote_and_leaves_no_kernel_behind() -> None:
     before = _zygote_processes()
     for wait in (0.0, 0.5, 2.5):  # closed while importing, while reading inputs, when idle
