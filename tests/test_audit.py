@@ -30,6 +30,7 @@ from scorecard_lib.audit import findings, provenance, records, reruns
 from scorecard_lib.audit.results import unexplained_manifest_difference
 from scorecard_lib.build import runner
 from scorecard_lib.build.executors import SectionJob, SectionOutcome
+from scorecard_lib.core import git
 from scorecard_lib.core.errors import InputError, PublishedError
 from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
@@ -611,6 +612,45 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
     assert texts[0] == "removed: DATA/2016-17-Q1/breakdowns.csv was read for the published report"
     assert texts[1] == "added: DATA/2016-17-Q3/overrides.csv was not there when it was published"
     assert texts[2].startswith("changed: DATA/2016-17-Q3/values.csv (sha256 ")
+
+
+# --- git, asked in one place ------------------------------------------------------------------
+
+
+def test_git_questions_outside_a_checkout_have_no_answer(tmp_path: Path) -> None:
+    assert git.is_checkout(tmp_path) is False
+    assert git.head_commit(tmp_path) is None
+    assert git.has_changes(("scorecard_lib",), tmp_path) is None
+    assert git.commit_exists("0" * 40, tmp_path) is False
+    assert git.add_worktree(tmp_path / "tree", "HEAD", tmp_path) is False
+    assert not (tmp_path / "tree").exists()
+
+
+@pytest.mark.slow
+def test_a_commit_is_checked_out_as_a_worktree_and_removed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "notebooks").mkdir()
+    (repo / "notebooks" / "a.txt").write_text("first\n", encoding="utf-8")
+    me = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    assert git.run("init", "-q", cwd=repo) is not None
+    assert git.run("add", "-A", cwd=repo) is not None
+    assert git.run(*me, "commit", "-q", "-m", "first", cwd=repo) is not None
+    commit = git.head_commit(repo)
+    assert commit is not None and git.commit_exists(commit, repo)
+    assert git.is_checkout(repo) and git.has_changes(("notebooks",), repo) is False
+    (repo / "notebooks" / "a.txt").write_text("second\n", encoding="utf-8")
+    (repo / "notebooks" / "b.txt").write_text("new\n", encoding="utf-8")
+    assert git.has_changes(("notebooks",), repo) is True
+    assert git.changed_paths(commit, ("notebooks",), repo) == "M\tnotebooks/a.txt\n"
+    assert git.untracked_paths(("notebooks",), repo) == ["notebooks/b.txt"]
+    assert git.file_at(commit, "notebooks/a.txt", repo) == b"first\n"
+    tree = tmp_path / "tree"
+    assert git.add_worktree(tree, commit, repo)
+    assert (tree / "notebooks" / "a.txt").read_text(encoding="utf-8") == "first\n"
+    git.remove_worktree(tree, repo)
+    assert not tree.exists()
+    assert str(tree) not in (git.run("worktree", "list", cwd=repo) or "")
 
 
 # --- bad input: exit 2 ------------------------------------------------------------------------
