@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -66,10 +67,12 @@ def forkable(cmd: Sequence[str]) -> bool:
         return False
 
 
+@functools.cache
 def registered() -> bool:
     """Whether this installation registers :class:`ZygoteProvisioner` with jupyter_client (a
     ``pip install`` of the project does; an install older than the entry point does not, and
-    its kernels then start the ordinary way)."""
+    its kernels then start the ordinary way). Asked once a process: reading the installed
+    packages' entry points takes a hundredth of a second or more."""
     return bool(entry_points(group=PROVISIONER_GROUP, name=PROVISIONER))
 
 
