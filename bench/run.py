@@ -49,7 +49,8 @@ sys.path.insert(0, str(HERE))
 import measure  # noqa: E402
 import synthetic  # noqa: E402
 
-from scorecard_lib.core.paths import PROJECT_ROOT, SECTIONS  # noqa: E402
+from scorecard_lib.core.paths import PROJECT_ROOT  # noqa: E402
+from scorecard_lib.core.registry import SECTIONS  # noqa: E402
 from scorecard_lib.inputs.loading import available_quarters  # noqa: E402
 
 Q = "2016-17-Q4"

@@ -22,7 +22,8 @@ import pytest
 import yaml
 
 from scorecard_lib.build import kept
-from scorecard_lib.core.paths import DATA_DIR, SECTIONS
+from scorecard_lib.core.paths import DATA_DIR
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.core.store import current_store
 from scorecard_lib.present import charts
 from scorecard_lib.present.sections import Scorecard, load_scorecard

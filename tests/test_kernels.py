@@ -19,7 +19,8 @@ import pytest
 from scorecard_lib.build import kernels
 from scorecard_lib.build.executors import KERNEL_ENV, PapermillExecutor, SectionJob
 from scorecard_lib.build.normalise import normalise_notebook, notebook_text
-from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.present import sections
 
 Q = "2016-17-Q4"

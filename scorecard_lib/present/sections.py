@@ -30,6 +30,7 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.registry import SECTION_TITLES
 from scorecard_lib.inputs.loading import PARAM_KEYS, Inputs, input_files, load_inputs
 from scorecard_lib.present import tables
 from scorecard_lib.rules import narrative, paper, rating, risks
@@ -41,16 +42,6 @@ if TYPE_CHECKING:
 # ``charts`` (matplotlib) is imported by the methods that draw, not here: the runner computes
 # the manifest's results through this module without drawing anything, and a kernel imports
 # it with the library anyway (kernels.PRELOAD).
-
-SECTION_TITLES: dict[str, str] = {
-    "overview": "Report to Cabinet",
-    "childrens_services": "Children's services",
-    "adult_care": "Adult care",
-    "workforce": "Workforce",
-    "corporate_risk": "Corporate risk",
-    "appendix": "Appendix",
-}
-
 
 @dataclass(frozen=True)
 class Html:
