@@ -537,6 +537,54 @@ def test_each_section_shows_only_the_commentary_it_is_keyed_on(data: Path, tmp_p
         path.write_text(original, encoding="utf-8")
 
 
+def _edited_against_a_full_build(
+    data: Path, tmp_path: Path, indicator: str
+) -> tuple[set[str], dict[str, bytes]]:
+    """Build with the cache (notebooks really run, in-process), edit ``indicator``'s
+    commentary, build again; check the result is byte-identical to a build without the cache
+    of the edited data. Returns the sections re-executed and the published files."""
+    executor = _floor().InProcessExecutor()
+    out = tmp_path / "cached"
+    _build(data, out, executor)
+    _edit_commentary(data, indicator, " A sentence only this edit wrote.")
+    events: list[tuple[str, str]] = []
+    _build(data, out, executor, on_event=lambda s, e, _t: events.append((s, e)))
+    ran = {s for s, e in events if e == "finished"}
+    assert ran | {s for s, e in events if e == "from cache"} == ALL
+    runner.run_quarter(Q, data_dir=data, out_dir=tmp_path / "full", executor=executor)
+    published = _snapshot(out / Q)
+    assert published == _snapshot(tmp_path / "full" / Q)
+    return ran, published
+
+
+def _shows_edit(published: dict[str, bytes], name: str) -> bool:
+    return b"A sentence only this edit wrote." in published[name]
+
+
+@pytest.mark.slow
+def test_an_explanation_edited_shows_in_the_cover_report(data: Path, tmp_path: Path) -> None:
+    """A red indicator with an update: its commentary is in the cover report's exceptions, so
+    the overview runs again; its section only links there and comes from the cache."""
+    ind = _with_commentary(data, "childrens_services", explained=True)
+    ran, published = _edited_against_a_full_build(data, tmp_path, ind)
+    assert ran == {"overview"}
+    assert _shows_edit(published, "notebooks/overview.ipynb")
+    assert _shows_edit(published, "report.html")
+    assert not _shows_edit(published, "notebooks/childrens_services.ipynb")
+
+
+@pytest.mark.slow
+def test_other_commentary_edited_leaves_the_cover_report_cached(data: Path, tmp_path: Path) -> None:
+    """An indicator that is not red with an update: its commentary is shown in its section
+    only, so the cover report is taken from the cache."""
+    ind = _with_commentary(data, "childrens_services", explained=False)
+    ran, published = _edited_against_a_full_build(data, tmp_path, ind)
+    assert ran == {"childrens_services"}
+    assert _shows_edit(published, "notebooks/childrens_services.ipynb")
+    assert _shows_edit(published, "report.html")
+    assert not _shows_edit(published, "notebooks/overview.ipynb")
+
+
 # --- with real kernels ------------------------------------------------------------------------
 
 
