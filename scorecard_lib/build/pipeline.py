@@ -207,8 +207,12 @@ def resolve_plan(
 
 def _build_cache(plan: Plan, executor: Executor | None) -> BuildCache:
     from scorecard_lib.build.cache import BuildCache  # light: no pandas
-    from scorecard_lib.report.word import word_key
 
+    word = ""
+    if plan.word is not None:  # word.py is imported only for the Word paper
+        from scorecard_lib.report.word import word_key
+
+        word = word_key(plan.word)
     return BuildCache(
         plan.quarter.id,
         data=plan.data,
@@ -216,7 +220,7 @@ def _build_cache(plan: Plan, executor: Executor | None) -> BuildCache:
         notebooks=plan.notebooks,
         command=plan.command,
         executor=executor,
-        word=word_key(plan.word),
+        word=word,
     )
 
 
