@@ -43,6 +43,19 @@ if TYPE_CHECKING:
 # the manifest's results through this module without drawing anything, and a kernel imports
 # it with the library anyway (kernels.PRELOAD).
 
+#: The level of the first heading in an output that has headings, where the section notebooks
+#: show it: a notebook's "#" title is the report's <h2> and its "##" headings <h3>s, so an
+#: output under a "##" heading opens with an <h4>. Every output is made at its level in the
+#: report, and the report lays it out as it is (assembly only fits in an output that a
+#: notebook of one's own places elsewhere).
+OUTPUT_HEADING_LEVEL = 4
+#: The overview's own indicators have their other commentary in Appendix 1, under a "###"
+#: heading there (``notebooks/appendix.ipynb``), so it opens one level deeper.
+APPENDIX_COMMENTARY_LEVEL = OUTPUT_HEADING_LEVEL + 1
+#: The section whose commentary the appendix shows.
+APPENDIX_COMMENTARY_SECTION = "overview"
+
+
 @dataclass(frozen=True)
 class Html:
     """A block of trusted HTML built by this library (every text inside it is escaped)."""
@@ -297,8 +310,8 @@ class Scorecard:
     def risk_paragraphs(self) -> Html:
         return Html(paper.risks_html(self.paper), "red risks and why")
 
-    def implications(self) -> Html:
-        return Html(paper.implications_html(self.paper), "implications")
+    def implications(self, *, level: int = OUTPUT_HEADING_LEVEL) -> Html:
+        return Html(paper.implications_html(self.paper, level), "implications")
 
     def supporting_information(self) -> Html:
         return Html(paper.list_html(paper.supporting_information(self.quarter)), "appendices")
@@ -450,9 +463,11 @@ class Scorecard:
     def _value_text(self, r: dict[str, Any], key: str = "value") -> str:
         return format_value(r[key], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
 
-    def exceptions(self, section: str | None = None) -> Blocks | Html:
+    def exceptions(
+        self, section: str | None = None, *, level: int = OUTPUT_HEADING_LEVEL
+    ) -> Blocks | Html:
         """Each red indicator with an update (of one section, or all): generated headline,
-        commentary and actions."""
+        commentary and actions; the indicator's name is a heading at ``level``."""
         rows = self.updated_red(section)
         if rows.empty:
             where = "" if section is None else " in this section"
@@ -463,15 +478,15 @@ class Scorecard:
         com = self.inputs.commentary.set_index("indicator_id")
         blocks = []
         for r in rows.to_dict("records"):
-            blocks.append(Html(self._indicator_block(r, com), r["indicator_id"]))
+            blocks.append(Html(self._indicator_block(r, com, level), r["indicator_id"]))
         return Blocks(blocks, f"{section} exceptions", "exceptions")
 
-    def _indicator_block(self, r: dict[str, Any], com: pd.DataFrame) -> str:
+    def _indicator_block(self, r: dict[str, Any], com: pd.DataFrame, level: int) -> str:
         ind = escape(r["indicator_id"])
         sentences = narrative.headline(r, self.quarter)
         parts = [
             f'<div class="headline toc-entry" id="ind-{ind}" data-toc="{escape(r["name"])}">',
-            f"<h4>{escape(r['name'])} {rating_badge_html(r['rating'])}</h4>",
+            f"<h{level}>{escape(r['name'])} {rating_badge_html(r['rating'])}</h{level}>",
             f'<ul class="facts">{"".join(f"<li>{escape(s)}</li>" for s in sentences)}</ul>',
         ]
         if r.get("override_reason"):
@@ -486,19 +501,27 @@ class Scorecard:
             c = com.loc[r["indicator_id"]]
             if c["commentary"]:
                 parts.append(
-                    '<div class="commentary"><h5>Commentary</h5>'
+                    f'<div class="commentary"><h{level + 1}>Commentary</h{level + 1}>'
                     f"{narrative.markdown_html(c['commentary'])}</div>"
                 )
             if c["actions"]:
                 acts = "".join(f"<li>{narrative.markdown_inline(a)}</li>" for a in c["actions"])
-                parts.append(f'<div class="actions"><h5>Actions</h5><ul>{acts}</ul></div>')
+                parts.append(
+                    f'<div class="actions"><h{level + 1}>Actions</h{level + 1}>'
+                    f"<ul>{acts}</ul></div>"
+                )
             if c["author"]:
                 parts.append(_p(f"Commentary from {c['author']}.", "author"))
         parts.append("</div>")
         return "\n".join(parts)
 
-    def commentary(self, section: str) -> Html:
-        """Commentary supplied for the section's other indicators (not red and updated)."""
+    def commentary(self, section: str, *, level: int | None = None) -> Html:
+        """Commentary supplied for the section's other indicators (not red and updated), each
+        under its indicator's name as a heading at ``level`` (by default where the notebooks
+        show it: :data:`APPENDIX_COMMENTARY_LEVEL` for the overview's, in the appendix)."""
+        if level is None:
+            appendix = section == APPENDIX_COMMENTARY_SECTION
+            level = APPENDIX_COMMENTARY_LEVEL if appendix else OUTPUT_HEADING_LEVEL
         red = set(self.updated_red(section)["indicator_id"])
         b = self._rows(section).set_index("indicator_id")
         com = self.inputs.commentary
@@ -511,8 +534,8 @@ class Scorecard:
             text = narrative.markdown_html(c["commentary"]) if c["commentary"] else ""
             acts = "".join(f"<li>{narrative.markdown_inline(a)}</li>" for a in c["actions"])
             items.append(
-                f'<div class="commentary"><h4>{escape(r["name"])} '
-                f"{rating_badge_html(r['rating'])}</h4>{text}"
+                f'<div class="commentary"><h{level}>{escape(r["name"])} '
+                f"{rating_badge_html(r['rating'])}</h{level}>{text}"
                 + (f"<ul>{acts}</ul>" if acts else "")
                 + "</div>"
             )
@@ -769,12 +792,14 @@ class Scorecard:
             row_header="Risk",
         )
 
-    def red_risks(self) -> Html:
-        """Each red risk: description, scores, change, controls and actions."""
+    def red_risks(self, *, level: int = OUTPUT_HEADING_LEVEL) -> Html:
+        """Each red risk: description, scores, change, controls and actions; the risk's title
+        is a heading at ``level``."""
         red = self.red_risk_rows()
         if red.empty:
             return Html(_p("No risk is rated red this quarter."))
-        return Html("\n".join(self._risk_block(r) for r in red.to_dict("records")), "red risks")
+        blocks = "\n".join(self._risk_block(r, level) for r in red.to_dict("records"))
+        return Html(blocks, "red risks")
 
     @staticmethod
     def risk_facts(r: Mapping[str, Any]) -> list[str]:
@@ -790,19 +815,20 @@ class Scorecard:
         ]
 
     @staticmethod
-    def _risk_block(r: dict[str, Any]) -> str:
+    def _risk_block(r: dict[str, Any], level: int = OUTPUT_HEADING_LEVEL) -> str:
         facts = Scorecard.risk_facts(r)
         parts = [
             f'<div class="headline toc-entry" id="risk-{escape(r["risk_id"])}" '
             f'data-toc="{escape(r["title"])}">',
-            f"<h4>{escape(r['title'])} {risk_band_html(r['current_band'])}</h4>",
+            f"<h{level}>{escape(r['title'])} {risk_band_html(r['current_band'])}</h{level}>",
             _p(r["description"] or ""),
             _list(facts, "facts"),
         ]
         controls = split_items(r["controls"])
         if controls:
             parts.append(
-                f'<div class="commentary"><h5>Existing controls</h5>{_list(controls)}</div>'
+                f'<div class="commentary"><h{level + 1}>Existing controls</h{level + 1}>'
+                f"{_list(controls)}</div>"
             )
         actions = split_items(r["actions"])
         if actions:
@@ -811,7 +837,10 @@ class Scorecard:
                 owner = _p(
                     f"Action owner: {r['action_owner']}; due {r['action_due'] or 'not set'}."
                 )
-            parts.append(f'<div class="actions"><h5>Actions</h5>{_list(actions)}{owner}</div>')
+            parts.append(
+                f'<div class="actions"><h{level + 1}>Actions</h{level + 1}>'
+                f"{_list(actions)}{owner}</div>"
+            )
         parts.append("</div>")
         return "\n".join(parts)
 
