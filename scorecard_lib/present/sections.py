@@ -31,6 +31,7 @@ from scorecard_lib.core.formatting import (
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.core.read_ahead import take as take_read_ahead
+from scorecard_lib.core.registry import SECTION_TITLES
 from scorecard_lib.inputs.loading import PARAM_KEYS, Inputs, input_files, load_inputs
 from scorecard_lib.present import tables
 from scorecard_lib.rules import narrative, paper, rating, risks
@@ -54,15 +55,6 @@ OUTPUT_HEADING_LEVEL = 4
 APPENDIX_COMMENTARY_LEVEL = OUTPUT_HEADING_LEVEL + 1
 #: The section whose commentary the appendix shows.
 APPENDIX_COMMENTARY_SECTION = "overview"
-
-SECTION_TITLES: dict[str, str] = {
-    "overview": "Report to Cabinet",
-    "childrens_services": "Children's services",
-    "adult_care": "Adult care",
-    "workforce": "Workforce",
-    "corporate_risk": "Corporate risk",
-    "appendix": "Appendix",
-}
 
 
 @dataclass(frozen=True)
