@@ -623,6 +623,7 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
 # --- git, asked in one place ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_git_questions_outside_a_checkout_have_no_answer(tmp_path: Path) -> None:
     assert git.is_checkout(tmp_path) is False
     assert git.head_commit(tmp_path) is None
