@@ -5,14 +5,15 @@ real runner and notebooks, for the end-to-end and browser tests.
 
 The guard: a test without one of the markers in :data:`PROCESS_MARKERS` is a unit test, and
 ``make test-fast`` runs it. Starting a process (a kernel, a browser, git, LibreOffice, the
-``scorecard`` command, a worker pool) costs seconds, so while such a test is set up and runs,
-every way of starting one raises :class:`UnmarkedProcessError` naming the marker to add.
+``scorecard`` command, a worker pool) is what makes a test slow, so while such a test is set
+up and runs, every way of starting one raises :class:`UnmarkedProcessError` naming the marker to
+add.
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing.util
+import multiprocessing.process
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -78,9 +79,10 @@ def _guarded(item: pytest.Item) -> Iterator[None]:
         for name in ("system", "fork", "forkpty", "posix_spawn", "posix_spawnp"):
             if hasattr(os, name):
                 patch.setattr(os, name, _refuser(f"os.{name}", item.nodeid))
-        # multiprocessing's spawn and forkserver start methods start their processes here
-        worker = _refuser("a multiprocessing worker", item.nodeid)
-        patch.setattr(multiprocessing.util, "spawnv_passfds", worker)
+        # every multiprocessing start method (and so process pools and Dask's workers) starts a
+        # process through Process.start; a fork server started earlier forks without os.fork
+        worker = _refuser("a multiprocessing process", item.nodeid)
+        patch.setattr(multiprocessing.process.BaseProcess, "start", worker)
         yield
 
 

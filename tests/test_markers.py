@@ -3,6 +3,7 @@ test cannot slip into `make test-fast` unmarked; a marked test can."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import multiprocessing
 import os
 import subprocess
@@ -24,6 +25,8 @@ def test_an_unmarked_test_cannot_run_a_subprocess() -> None:
 
 
 def test_an_unmarked_test_cannot_fork_or_start_workers() -> None:
+    """Every start method and a process pool (refused in Process.start, so a fork server left
+    running by an earlier marked test cannot start one either)."""
     with pytest.raises(UnmarkedProcessError, match="mark this test slow"):
         os.fork()
     with pytest.raises(UnmarkedProcessError, match="mark this test slow"):
@@ -32,6 +35,8 @@ def test_an_unmarked_test_cannot_fork_or_start_workers() -> None:
         worker = multiprocessing.get_context(method).Process(target=print)
         with pytest.raises(UnmarkedProcessError, match="mark this test slow"):
             worker.start()
+    with pytest.raises(UnmarkedProcessError, match="mark this test slow"):
+        concurrent.futures.ProcessPoolExecutor(1).submit(print).result()
 
 
 @pytest.mark.slow
