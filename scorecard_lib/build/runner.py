@@ -57,12 +57,14 @@ from scorecard_lib.build.normalise import normalise_notebook, write_notebook
 from scorecard_lib.core.errors import ExecutionError, InputError, LockedError
 from scorecard_lib.core.files import disk_full_error, full_disk_reported, is_disk_full
 from scorecard_lib.core.paths import (
+    CURRENT_DIR,
     DATA_DIR,
     NOTEBOOKS_DIR,
     OUTPUTS_DIR,
     PROJECT_ROOT,
     SECTIONS,
     data_parameter,
+    display_path,
     resolve,
 )
 from scorecard_lib.core.quarters import Quarter
@@ -89,15 +91,6 @@ class RunResult:
     up_to_date: bool = False  # nothing changed since the last build: nothing was run
 
 
-def human_path(path: Path) -> str:
-    """A path for a person at a terminal: relative to the current directory when inside it."""
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-        return str(path)
-
-
 class SectionsFailed(ExecutionError):
     """One or more section notebooks failed; nothing was published."""
 
@@ -116,7 +109,7 @@ class SectionsFailed(ExecutionError):
         self.published = published
         super().__init__(
             f"{len(self.failures)} of {total} report sections failed for {quarter.prose}",
-            where=human_path(kept),
+            where=display_path(kept, root=CURRENT_DIR, outside="absolute"),
         )
 
     def message(self) -> str:
@@ -128,15 +121,17 @@ class SectionsFailed(ExecutionError):
         for f in self.failures:
             error = (f.error or "it failed").rstrip(".")
             kept = (
-                f"see {human_path(self.kept / f.output.name)}"
+                "see "
+                + display_path(self.kept / f.output.name, root=CURRENT_DIR, outside="absolute")
                 if f.output_written
                 else "no notebook was written"
             )
             lines.append(f"- {f.section}: {error}. ({kept})")
         kept_any = any(f.output_written for f in self.failures)
+        published = display_path(self.published, root=CURRENT_DIR, outside="absolute")
         lines.append(
             ("The failed notebooks show the full traceback where it happened. " if kept_any else "")
-            + f"{human_path(self.published)} was not changed. How to fix: correct the data or "
+            + f"{published} was not changed. How to fix: correct the data or "
             "the notebook and run the quarter again."
         )
         return "\n".join(lines)
@@ -261,7 +256,7 @@ def run_quarter(
         raise InputError(
             f"The section notebook{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing",
-            where=human_path(nb_dir),
+            where=display_path(nb_dir, root=CURRENT_DIR, outside="absolute"),
             fix="restore the notebooks from version control",
         )
     _check_notebook_parameters(nb_dir, names, parameters)
@@ -275,7 +270,7 @@ def run_quarter(
     except LockTimeout:
         raise LockedError(
             f"Another run of {q.prose} ({q.id}) is in progress",
-            where=human_path(Path(lock.lock_file)),
+            where=display_path(Path(lock.lock_file), root=CURRENT_DIR, outside="absolute"),
             fix="wait for it to finish, then run again (the lock is released as soon as that "
             "run ends, even if it crashed)",
         ) from None
@@ -371,7 +366,7 @@ def _run_locked(
         if manifest.input_entries(inputs, data) != before:
             raise InputError(
                 "The input files changed while the report was being built",
-                where=human_path(data),
+                where=display_path(data, root=CURRENT_DIR, outside="absolute"),
                 fix="run the quarter again when nobody is editing its data",
             )
 
@@ -474,9 +469,10 @@ def _check_out_folder(out: Path) -> None:
             reason = "it is not a folder"
         elif isinstance(exc, FileNotFoundError) and out.is_dir():
             reason = "it is not a normal folder: it does not take new files"
+        shown = display_path(out, root=CURRENT_DIR, outside="absolute")
         raise InputError(
-            f"The output folder {human_path(out)} cannot be written ({reason}), so nothing was run",
-            where=human_path(out),
+            f"The output folder {shown} cannot be written ({reason}), so nothing was run",
+            where=shown,
             fix="give --out a folder you may create files in, or leave --out off to use the "
             "project's outputs/",
         ) from None
@@ -500,7 +496,7 @@ def _check_notebook_parameters(
         except Exception as exc:  # not JSON, not a notebook, no kernel name
             raise InputError(
                 f"The notebook {name}.ipynb cannot be read ({type(exc).__name__}: {exc})",
-                where=human_path(nb_dir / f"{name}.ipynb"),
+                where=display_path(nb_dir / f"{name}.ipynb", root=CURRENT_DIR, outside="absolute"),
                 fix="restore it from version control, or open and save it in Jupyter",
             ) from exc
         if unknown:
@@ -509,7 +505,7 @@ def _check_notebook_parameters(
                 f"The notebook {name}.ipynb does not declare the parameter"
                 f"{'s' if len(unknown) > 1 else ''} {listed} passed to it, so the value would "
                 "be ignored",
-                where=human_path(nb_dir / f"{name}.ipynb"),
+                where=display_path(nb_dir / f"{name}.ipynb", root=CURRENT_DIR, outside="absolute"),
                 fix=f"add {listed} to the notebook's cell tagged 'parameters'",
             )
 

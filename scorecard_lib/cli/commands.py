@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from scorecard_lib.core.paths import SECTIONS
+from scorecard_lib.core.paths import CURRENT_DIR, SECTIONS, display_path
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.inputs.validate import quarter_argument
 
@@ -37,14 +37,6 @@ class _Progress:
         self.done += 1
         took = f" in {seconds:.1f} s" if seconds is not None else ""
         print(f"[{self.done}/{self.total}] {section} {event}{took}", file=self.stream, flush=True)
-
-
-def _shown(path: Path) -> str:
-    """A path relative to the current directory when inside it (as ``runner.human_path``)."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-        return str(path)
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -73,15 +65,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     result = built.run
     if built.up_to_date:
-        print(f"Nothing changed: {_shown(built.report)} is up to date.")
+        shown = display_path(built.report, root=CURRENT_DIR, outside="given")
+        print(f"Nothing changed: {shown} is up to date.")
     else:
-        print(f"Draft report written to {_shown(result.report)}")
-        print(f"Manifest written to {_shown(result.manifest)}")
+        for what, path in (("Draft report", result.report), ("Manifest", result.manifest)):
+            print(f"{what} written to {display_path(path, root=CURRENT_DIR, outside='given')}")
         print(f"Took {result.seconds:.1f} s.", file=sys.stderr)
-    if built.pdf is not None:
-        print(f"PDF written to {_shown(built.pdf)}")
-    if built.docx is not None:
-        print(f"Word paper written to {_shown(built.docx)}")
+    for what, extra in (("PDF", built.pdf), ("Word paper", built.docx)):
+        if extra is not None:
+            print(f"{what} written to {display_path(extra, root=CURRENT_DIR, outside='given')}")
     return 0
 
 
@@ -114,10 +106,11 @@ def cmd_publish(args: argparse.Namespace) -> int:
         on_event=_Progress(len(SECTIONS), sys.stderr),
         on_building=building,
     )
-    shown = _shown(done.folder)
+    shown = display_path(done.folder, root=CURRENT_DIR, outside="given")
     print(f"Published {q.prose} as {shown} (version {done.record.version}).")
     if done.superseded is not None:
-        print(f"It supersedes {_shown(done.superseded.folder)}, which is kept as it was.")
+        old = display_path(done.superseded.folder, root=CURRENT_DIR, outside="given")
+        print(f"It supersedes {old}, which is kept as it was.")
     print(f"Commit it: git add {shown} && git commit -m 'Publish {done.folder.name}'")
     return 0
 
@@ -212,7 +205,7 @@ def cmd_new_quarter(args: argparse.Namespace) -> int:
     written = scaffold.new_quarter(args.quarter, data_dir=args.data)
     print(f"Started {q.prose} ({q.id}). Files written:")
     for path in written:
-        print(f"  {scaffold.human(path)}")
+        print(f"  {display_path(path, outside='given')}")
     if any(p.suffix == ".yaml" and p.parent.name == "params" for p in written):
         print(f"cabinet_date in params/{q.id}.yaml is a placeholder: change it.")
     print(f"Next: scorecard template {q.id} -o returns-{q.id}.xlsx")
@@ -285,5 +278,5 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     drafts = args.out is not None
     path = write_archive_index(args.out if drafts else args.archive, drafts=drafts)
-    print(f"Archive page written to {_shown(path)}")
+    print(f"Archive page written to {display_path(path, root=CURRENT_DIR, outside='given')}")
     return 0

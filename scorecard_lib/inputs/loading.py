@@ -29,7 +29,7 @@ import pandas as pd
 import yaml
 
 from scorecard_lib.core.errors import InputError, Problem, QuarterError, ValidationError
-from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, display_path, resolve
 from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
 from scorecard_lib.core.store import current_store
 from scorecard_lib.inputs import readers, schemas
@@ -102,26 +102,6 @@ class Inputs:
 # --- locating things ------------------------------------------------------------------------
 
 
-def shown(path: Path, data_dir: Path | None = None) -> str:
-    """A file name as messages and outputs show it: never a machine-specific absolute path."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        pass
-    if data_dir is not None:
-        base = Path(data_dir).resolve()
-        try:
-            return "DATA/" + path.resolve().relative_to(base).as_posix()
-        except ValueError:
-            pass
-        try:  # the parameters beside an external data folder
-            return "DATA/../" + path.resolve().relative_to(base.parent).as_posix()
-        except ValueError:
-            pass
-    return path.name
-
-
 def default_params_dir(data_dir: Path | str | None = None) -> Path:
     """Where a quarter's parameters file is looked for when no folder is given: ``params/``
     beside the data folder when that folder exists (for the project's own ``data/`` that is
@@ -187,12 +167,12 @@ def check_quarter(quarter: str | Quarter, data_dir: Path | str | None = None) ->
         if misnamed:
             raise QuarterError(
                 f"There is no data for {q.prose} ({q.id}): its folder is misnamed",
-                where=", ".join(shown(f, root) for f in misnamed),
+                where=", ".join(display_path(f, root) for f in misnamed),
                 fix=f"rename the folder to {q.id} (quarter folders use the id exactly)",
             )
         raise QuarterError(
             f"There is no data for {q.prose} ({q.id})",
-            where=shown(root / q.id / "values.csv", root),
+            where=display_path(root / q.id / "values.csv", root),
             fix=f"choose a quarter that has data ({listed}) or add this quarter's data "
             "(see 'Adding a quarter' in README.md)",
         )
@@ -203,7 +183,7 @@ def _data_folder_exists(data_dir: Path | str | None) -> Path:
     root = resolve(data_dir, DATA_DIR)
     if not root.is_dir():
         raise InputError(
-            f"The data folder {data_dir if data_dir else shown(root)} does not exist",
+            f"The data folder {data_dir if data_dir else display_path(root)} does not exist",
             fix="pass --data with the folder that holds catalogue.csv and the quarter folders",
         )
     return root
@@ -264,7 +244,7 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     except readers.TooLargeError as exc:
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule=readers.too_large_rule(exc),
                 fix="check that this is the right file; a YAML input holds parameters, "
                 "settings or commentary only",
@@ -274,7 +254,7 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     except FileNotFoundError:
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule="the file is missing",
                 fix="create it (see docs/data-model.md)",
             )
@@ -283,7 +263,7 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     except UnicodeDecodeError:
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule="the file is not UTF-8 text",
                 fix="save it as UTF-8",
             )
@@ -292,7 +272,7 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     try:
         return readers.load_yaml(text)
     except readers.YamlRefused as exc:
-        problems.append(Problem(file=shown(path, data_dir), rule=exc.rule, fix=exc.fix))
+        problems.append(Problem(file=display_path(path, data_dir), rule=exc.rule, fix=exc.fix))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -313,7 +293,7 @@ def _read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
             fix = "indent with spaces, not tabs"
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule=f"malformed YAML{at}: {what}",
                 fix=fix,
             )
@@ -329,7 +309,7 @@ def _read_csv(
     required: bool = True,
     columns: tuple[str, ...] = (),
 ) -> pd.DataFrame | None:
-    name = shown(path, data_dir)
+    name = display_path(path, data_dir)
     if not path.is_file():
         if required:
             problems.append(
@@ -461,7 +441,7 @@ def _table(
     raw = _read_csv(path, data_dir, problems, required=required, columns=spec.columns)
     if raw is None:
         return None
-    name = shown(path, data_dir)
+    name = display_path(path, data_dir)
     df, found = schemas.clean_frame(raw, spec, name)
     found += _validated(df, spec, name, found, passed)
     problems.extend(found)
@@ -513,7 +493,7 @@ def _params(
     q: Quarter, root: Path, params_dir: Path | str | None, problems: list[Problem]
 ) -> dict[str, Any]:
     path = params_path(q, params_dir)
-    name = shown(path, root)
+    name = display_path(path, root)
     if not path.is_file():
         problems.append(
             Problem(
@@ -629,7 +609,7 @@ def load_paper(
     paper = _paper(path, root, problems)
     if problems:
         raise ValidationError(problems)
-    return paper, shown(path, root)
+    return paper, display_path(path, root)
 
 
 def _yaml_kind(value: object) -> str:
@@ -667,7 +647,7 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 rule="the file must hold 'key: value' lines",
                 fix=f"write the keys {', '.join(DEFAULT_SETTINGS)} (see docs/data-model.md)",
             )
@@ -677,7 +657,7 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
         close = difflib.get_close_matches(key, list(DEFAULT_SETTINGS), n=1)
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column=key,
                 rule="this setting is not known",
                 fix=f"rename it to '{close[0]}'"
@@ -695,7 +675,7 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     if not ok:
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column="risk_bands",
                 rule="risk bands must give whole-number lowest scores with 1 < amber < red <= 25",
                 fix="write e.g. 'red: 15' and 'amber: 5'",
@@ -708,7 +688,7 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     elif not isinstance(notice, str):
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column="notice",
                 rule=f"must be one line of text, not {_yaml_kind(notice)}",
                 fix="write 'notice: ...' with the text in quotes, or leave it empty",
@@ -719,7 +699,7 @@ def _settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     if isinstance(thr, bool) or not isinstance(thr, int | float) or thr < 0:
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column="direction_threshold_percent",
                 rule="must be a number of 0 or more",
                 fix="write e.g. 1.0",
@@ -775,7 +755,7 @@ def _paper(path: Path, root: Path, problems: list[Problem]) -> dict[str, Any]:
     (a draft shows a "to be completed" box); ``paper.missing_for_publication`` names them."""
     if not path.is_file():
         return {}
-    name = shown(path, root)
+    name = display_path(path, root)
     data = _read_yaml(path, root, problems)
     if data is None:
         return {}
@@ -869,7 +849,7 @@ def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame
     if not path.is_file():
         return _empty(columns)
     data = _read_yaml(path, root, problems)
-    name = shown(path, root)
+    name = display_path(path, root)
     if data is None:
         return _empty(columns)
     if not isinstance(data, Mapping):
@@ -962,7 +942,7 @@ def load_inputs(
     if catalogue is None or not set(_CATALOGUE_KEYS) <= set(catalogue.columns):
         # The other files are checked against the catalogue: that waits until it is readable.
         raise ValidationError(problems)
-    _check_catalogue(catalogue, shown(root / CATALOGUE_FILE, root), problems)
+    _check_catalogue(catalogue, display_path(root / CATALOGUE_FILE, root), problems)
 
     values_parts, risk_parts = [], []
     for earlier in available_quarters(root):
@@ -971,7 +951,9 @@ def load_inputs(
         folder = root / earlier.id
         vals = _table(folder / "values.csv", schemas.VALUES, root, problems, passed=passed)
         if vals is not None:
-            _check_values(vals, catalogue, earlier, shown(folder / "values.csv", root), problems)
+            _check_values(
+                vals, catalogue, earlier, display_path(folder / "values.csv", root), problems
+            )
             values_parts.append(vals.assign(quarter=earlier.id))
         risks = _table(
             folder / "risks.csv",
@@ -987,7 +969,11 @@ def load_inputs(
     folder = root / q.id
     commentary = _commentary(folder / "commentary.yaml", root, problems)
     _check_known_ids(
-        commentary, catalogue, shown(folder / "commentary.yaml", root), problems, row_offset=None
+        commentary,
+        catalogue,
+        display_path(folder / "commentary.yaml", root),
+        problems,
+        row_offset=None,
     )
     breakdowns = _table(
         folder / "breakdowns.csv", schemas.BREAKDOWNS, root, problems, required=False, passed=passed
@@ -995,14 +981,18 @@ def load_inputs(
     if breakdowns is None:
         breakdowns = _empty(["indicator_id", "dimension", "category", "value"])
     else:
-        _check_known_ids(breakdowns, catalogue, shown(folder / "breakdowns.csv", root), problems)
+        _check_known_ids(
+            breakdowns, catalogue, display_path(folder / "breakdowns.csv", root), problems
+        )
     overrides = _table(
         folder / "overrides.csv", schemas.OVERRIDES, root, problems, required=False, passed=passed
     )
     if overrides is None:
         overrides = _empty(["indicator_id", "rating", "reason", "approved_by"])
     else:
-        _check_known_ids(overrides, catalogue, shown(folder / "overrides.csv", root), problems)
+        _check_known_ids(
+            overrides, catalogue, display_path(folder / "overrides.csv", root), problems
+        )
 
     if problems:
         raise ValidationError(problems)
@@ -1030,7 +1020,7 @@ def load_inputs(
         breakdowns=breakdowns,
         overrides=overrides,
         paper=paper,
-        paper_file=shown(paper_file, root),
+        paper_file=display_path(paper_file, root),
     )
 
 

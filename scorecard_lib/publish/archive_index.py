@@ -36,7 +36,7 @@ from markupsafe import Markup
 from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.files import write_atomically
 from scorecard_lib.core.formatting import RATINGS, rating_badge_html
-from scorecard_lib.core.paths import resolve
+from scorecard_lib.core.paths import CURRENT_DIR, display_path, resolve
 from scorecard_lib.core.quarters import Quarter
 from scorecard_lib.inputs.archive import ARCHIVE_DIR, published_records
 from scorecard_lib.report.assemble import template_environment
@@ -113,14 +113,6 @@ class Entry:
         return f"{self.quarter.prose}, version {self.version} ({state})"
 
 
-def _shown(path: Path) -> str:
-    """A path for a message: relative to the current directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
-        return str(path)
-
-
 def _manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST_NAME
     try:
@@ -128,13 +120,13 @@ def _manifest(folder: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise InputError(
             f"The manifest of the record {folder.name} cannot be read ({type(exc).__name__})",
-            where=_shown(path),
+            where=display_path(path, root=CURRENT_DIR, outside="given"),
             fix="restore the record's manifest.json from version control",
         ) from None
     if not isinstance(data, dict):
         raise InputError(
             f"The manifest of the record {folder.name} is not a JSON object",
-            where=_shown(path),
+            where=display_path(path, root=CURRENT_DIR, outside="given"),
             fix="restore the record's manifest.json from version control",
         )
     return data
@@ -317,7 +309,7 @@ def write_archive_index(archive_dir: Path | None = None, *, drafts: bool = False
     if not folder.is_dir():
         raise InputError(
             f"There is no {'folder of drafts' if drafts else 'archive'} to index",
-            where=_shown(folder),
+            where=display_path(folder, root=CURRENT_DIR, outside="given"),
             fix="name the folder that holds the quarters' record folders "
             "(--archive DIR, or --out DIR for drafts)",
         )
