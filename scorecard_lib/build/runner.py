@@ -11,7 +11,7 @@
    :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
 4. otherwise normalise every executed notebook (byte-deterministic), write the open data
    (``opendata.py``, from the same results the manifest records), build ``report.html``
-   (``assemble.build_report``), with ``docx`` the Word paper ``report.docx`` (``word.py``, in
+   (``assemble.build_report``), with ``docx`` the Word paper ``report.docx`` (``report/word/``, in
    this process, from the inputs already loaded), and ``manifest.json``, then write it out:
    the old ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place,
    the old copy deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is
@@ -195,7 +195,7 @@ def run_quarter(
     command line does unless ``--no-cache``) uses the build cache in ``OUT/.cache/``: see
     ``cache.py``; the default here is off, so a caller gets a full run unless it asks.
 
-    ``docx=True`` also writes the Word paper ``report.docx`` (``word.py``), on the council's
+    ``docx=True`` also writes the Word paper ``report.docx`` (``report/word/``), on the council's
     ``docx_template`` when one is given; a template that cannot be used is refused
     (:class:`~scorecard_lib.report.word.WordTemplateError`, exit 2) before anything runs.
     """

@@ -564,7 +564,7 @@ class Scorecard:
         direction_cell: Callable[[str], str] = direction_html,
     ) -> pd.DataFrame:
         """The rows of :meth:`indicator_table`. The cell writers give HTML for the report and
-        plain text for the Word paper (``word.py``); by default the indicator's name as text."""
+        plain text for the Word paper (``report.word``); by default the indicator's name as text."""
         rows = []
         for r in self._rows(section).to_dict("records"):
             rows.append(

@@ -166,7 +166,7 @@ def publish_quarter(
     publishes a new version beside the standing record; ``require_committed_code=False`` is
     for tests that publish from a working tree under change. ``on_building`` is called with
     the new record's folder name once every check has passed and the build starts. ``docx``
-    adds the Word paper to the record (``word.py``), on ``docx_template`` when given; a
+    adds the Word paper to the record (``report/word/``), on ``docx_template`` when given; a
     template that cannot be used is refused before anything is built."""
     started = time.perf_counter()
     q = parse_quarter(quarter)
