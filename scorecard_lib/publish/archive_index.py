@@ -112,8 +112,6 @@ class Entry:
         return f"{self.quarter.prose}, version {self.version} ({state})"
 
 
-
-
 def _counts(results: Any) -> tuple[dict[str, int] | None, int | None]:
     """Indicators by rating and red risks from a manifest's ``results`` (None if absent)."""
     counts = results.get("counts") if isinstance(results, Mapping) else None
