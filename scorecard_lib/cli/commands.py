@@ -13,8 +13,9 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from scorecard_lib.core.paths import CURRENT_DIR, SECTIONS, display_path
+from scorecard_lib.core.paths import CURRENT_DIR, display_path
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.inputs.validate import quarter_argument
 
 #: Exit status after Ctrl-C or SIGTERM (nothing was published).

@@ -10,8 +10,8 @@ import argparse
 from pathlib import Path
 
 from scorecard_lib.cli import commands
-from scorecard_lib.core.paths import SECTIONS
 from scorecard_lib.core.quarters import EXAMPLE
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.core.version import __version__
 
 #: The most sections (or quarters, for ``audit --parallel``) run at once that is accepted: each

@@ -181,7 +181,7 @@ def _links(record: Path) -> dict[str, Any]:
     documents = tuple(
         Link(text, _href(name, file)) for file, text in DOCUMENTS if (record / file).is_file()
     )
-    from scorecard_lib.present.sections import SECTION_TITLES
+    from scorecard_lib.core.registry import SECTION_TITLES
 
     notebooks = tuple(
         Link(SECTION_TITLES.get(p.stem, p.stem), _href(name, "notebooks", p.name))

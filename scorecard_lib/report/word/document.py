@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scorecard_lib.core.formatting import ABBREVIATIONS
-from scorecard_lib.core.paths import SECTIONS
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.report.word.outline import paper_parts
 from scorecard_lib.report.word.renderers import RENDERERS
 from scorecard_lib.report.word.template import LANGUAGE, new_document

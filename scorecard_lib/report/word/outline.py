@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scorecard_lib.core.paths import NOTEBOOKS_DIR, SECTIONS
+from scorecard_lib.core.paths import NOTEBOOKS_DIR
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.report.word.renderers import RENDERERS
 from scorecard_lib.report.word.writer import WordError
 

@@ -80,7 +80,7 @@ def _theme_table(w: Writer, sc: Scorecard) -> None:
 
 
 def _red_list(w: Writer, sc: Scorecard) -> None:
-    from scorecard_lib.present.sections import SECTION_TITLES
+    from scorecard_lib.core.registry import SECTION_TITLES
 
     rows = sc.updated_red()
     if rows.empty:
