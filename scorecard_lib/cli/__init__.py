@@ -106,11 +106,11 @@ def console() -> None:
         sys.stderr.flush()
     except (OSError, ValueError):  # a closed pipe: nothing more can be said anyway
         raise SystemExit(code) from None
-    if threading.active_count() == 1 and not _child_processes():
+    if threading.active_count() == 1 and not _has_child_process():
         os._exit(code)
     raise SystemExit(code)
 
 
-def _child_processes() -> bool:
+def _has_child_process() -> bool:
     mp = sys.modules.get("multiprocessing")
     return bool(mp is not None and mp.active_children())
