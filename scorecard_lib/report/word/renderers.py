@@ -146,7 +146,7 @@ def _charts(w: Writer, items: Any) -> None:
 def _trends(
     w: Writer, sc: Scorecard, section: str | None = None, ratings: Sequence[str] | None = None
 ) -> None:
-    from scorecard_lib.present.sections import Blocks
+    from scorecard_lib.present.markup import Blocks
 
     shown = sc.trends(section, ratings=ratings)
     if isinstance(shown, Blocks):
@@ -191,7 +191,7 @@ def _risk_summary(w: Writer, sc: Scorecard) -> None:
 
 
 def _red_risks(w: Writer, sc: Scorecard) -> None:
-    from scorecard_lib.present.sections import split_items
+    from scorecard_lib.present.markup import split_items
 
     red = sc.red_risk_rows()
     if red.empty:
