@@ -28,8 +28,8 @@ from typing import Any, TextIO
 
 from scorecard_lib.core.errors import ScorecardError
 from scorecard_lib.core.files import disk_full_error, is_disk_full
-from scorecard_lib.core.paths import SECTIONS
 from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.core.version import __version__
 from scorecard_lib.inputs.validate import quarter_argument
 
@@ -557,7 +557,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             )
     else:
         print(f"Auditing every published quarter {how}...", file=sys.stderr, flush=True)
-    from scorecard_lib.audit import audit
+    from scorecard_lib import audit
 
     def progress(quarter: str, section: str, event: str, seconds: float | None) -> None:
         if event != "started":

@@ -22,6 +22,7 @@ from scorecard_lib.build import runner
 from scorecard_lib.core.errors import InputError, QuarterError, ValidationError
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.inputs import loading
 from scorecard_lib.inputs.validate import quarter_argument, validate_quarter
 from scorecard_lib.present import sections
@@ -314,7 +315,7 @@ def test_the_runner_refuses_a_notebook_that_does_not_declare_its_parameters(
 def test_project_notebooks_declare_what_the_runner_and_papermill_users_pass() -> None:
     import papermill
 
-    for name in runner.SECTIONS:
+    for name in SECTIONS:
         declared = set(
             papermill.inspect_notebook(str(PROJECT_ROOT / "notebooks" / f"{name}.ipynb"))
         )

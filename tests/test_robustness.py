@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from scorecard_lib import cli
-from scorecard_lib.build import runner
+from scorecard_lib.build import pipeline, runner
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "tests" / "fixtures" / "bad_input" / "notebooks"
@@ -32,9 +32,9 @@ WRAPPER = """
 import sys
 from pathlib import Path
 from scorecard_lib import cli
-from scorecard_lib.build import runner
-runner.NOTEBOOKS_DIR = Path(sys.argv[1])
-runner.SECTIONS = tuple(sys.argv[2].split(","))
+from scorecard_lib.build import pipeline
+pipeline.NOTEBOOKS_DIR = Path(sys.argv[1])
+pipeline.SECTIONS = tuple(sys.argv[2].split(","))
 raise SystemExit(cli.main(sys.argv[3:]))
 """
 
@@ -102,8 +102,8 @@ def test_failing_sections_are_named_and_nothing_is_published(
 ) -> None:
     out = tmp_path / "outputs"
     before = publish_fake(out)
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", NOTEBOOKS)
-    monkeypatch.setattr(runner, "SECTIONS", ("fine", "raises", "dies", "sleepy"))
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", NOTEBOOKS)
+    monkeypatch.setattr(pipeline, "SECTIONS", ("fine", "raises", "dies", "sleepy"))
     status = cli.main(["run", Q, "--out", str(out), "--jobs", "2", "--timeout", "2"])
     err = capsys.readouterr().err
 
@@ -442,8 +442,8 @@ def test_a_full_disk_while_publishing_is_said_plainly_and_nothing_is_published(
 
     out = tmp_path / "outputs"
     before = publish_fake(out)
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", NOTEBOOKS)
-    monkeypatch.setattr(runner, "SECTIONS", ("fine",))
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", NOTEBOOKS)
+    monkeypatch.setattr(pipeline, "SECTIONS", ("fine",))
 
     def full(*_a: object, **_k: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -15,16 +15,6 @@ NOTEBOOKS_DIR: Path = PROJECT_ROOT / "notebooks"
 OUTPUTS_DIR: Path = PROJECT_ROOT / "outputs"
 TEMPLATES_DIR: Path = LIBRARY_DIR / "templates"
 
-#: Report sections in the order they appear; each is ``notebooks/<name>.ipynb``.
-SECTIONS: tuple[str, ...] = (
-    "overview",
-    "childrens_services",
-    "adult_care",
-    "workforce",
-    "corporate_risk",
-    "appendix",
-)
-
 
 def resolve(path: str | Path | None, default: Path) -> Path:
     """An absolute path: ``default`` when ``path`` is empty, else ``path`` made absolute.

@@ -374,7 +374,7 @@ def _unit(row: Mapping[str, Any]) -> str:
 def scorecard_table(results: Mapping[str, Any], board: pd.DataFrame) -> pd.DataFrame:
     """One row per indicator in ``results``, in the report's order (the board's): figures,
     ratings and directions from ``results``, descriptions from ``board``."""
-    from scorecard_lib.present.sections import SECTION_TITLES
+    from scorecard_lib.core.registry import SECTION_TITLES
 
     figures: Mapping[str, Mapping[str, Any]] = results.get("indicators") or {}
     described = {str(r["indicator_id"]): r for r in board.to_dict("records")}

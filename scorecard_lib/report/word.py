@@ -51,7 +51,8 @@ from scorecard_lib.core.formatting import (
     normalise_direction,
     normalise_rating,
 )
-from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from scorecard_lib.core.registry import SECTIONS
 
 if TYPE_CHECKING:
     from docx.document import Document as DocxDocument
@@ -581,7 +582,7 @@ def _theme_table(w: Writer, sc: Scorecard) -> None:
 
 
 def _red_list(w: Writer, sc: Scorecard) -> None:
-    from scorecard_lib.present.sections import SECTION_TITLES
+    from scorecard_lib.core.registry import SECTION_TITLES
 
     rows = sc.updated_red()
     if rows.empty:
