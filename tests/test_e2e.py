@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 
 pytestmark = pytest.mark.e2e
 

@@ -31,7 +31,8 @@ from scorecard_lib.core.errors import (
 )
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
 from scorecard_lib.inputs import workbook
-from scorecard_lib.inputs.loading import available_quarters, load_inputs
+from scorecard_lib.inputs.loading import load_inputs
+from scorecard_lib.inputs.locations import available_quarters
 from scorecard_lib.present.sections import load_scorecard
 
 Q2 = "2017-18-Q2"

@@ -80,12 +80,12 @@ from scorecard_lib.core.formatting import (
     decimal_places,
     format_number,
     format_value,
-    is_missing,
     normalise_band,
     normalise_rating,
     unit_axis_label,
 )
 from scorecard_lib.core.store import current_store
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.present.tables import html_table
 
 SVG_HASHSALT = "scorecard"

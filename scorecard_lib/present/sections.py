@@ -30,7 +30,8 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
-from scorecard_lib.inputs.loading import PARAM_KEYS, Inputs, input_files, load_inputs
+from scorecard_lib.inputs.loading import Inputs, input_files, load_inputs
+from scorecard_lib.inputs.parameters import PARAM_KEYS
 from scorecard_lib.present import tables
 from scorecard_lib.rules import narrative, paper, rating, risks
 from scorecard_lib.rules.narrative import escape
