@@ -91,10 +91,6 @@ def check_known_ids(
             )
 
 
-#: Catalogue columns the checks of the other files rely on.
-CATALOGUE_KEYS = ("indicator_id", "unit", "rating_basis", "first_quarter", "last_quarter")
-
-
 def _force_status(catalogue: pd.DataFrame, q: Quarter) -> tuple[set[str], set[str]]:
     """Ids in force in ``q``, and ids whose catalogue quarters cannot be read (reported on the
     catalogue; the other files are not blamed for them)."""
@@ -115,9 +111,8 @@ def _force_status(catalogue: pd.DataFrame, q: Quarter) -> tuple[set[str], set[st
     return in_force_ids, unsure
 
 
-_NON_NEGATIVE_UNITS = ("per_10000", "percent", "days", "count", "years")
-
-_NON_NEGATIVE_UNITS = ("per_10000", "percent", "days", "count", "years")
+#: Units whose figures cannot be negative (the template's data validation uses them too).
+NON_NEGATIVE_UNITS = ("per_10000", "percent", "days", "count", "years")
 
 
 def check_values(
@@ -188,7 +183,7 @@ def check_values(
                     fix="write the percentage as a number from 0 to 100",
                 )
             )
-        elif d["unit"] in _NON_NEGATIVE_UNITS and value < 0:
+        elif d["unit"] in NON_NEGATIVE_UNITS and value < 0:
             problems.append(
                 Problem(
                     file=name,
@@ -201,4 +196,11 @@ def check_values(
             )
 
 
-__all__ = ["CATALOGUE_KEYS", "check_catalogue", "check_known_ids", "check_values", "in_force"]
+__all__ = [
+    "CATALOGUE_KEYS",
+    "NON_NEGATIVE_UNITS",
+    "check_catalogue",
+    "check_known_ids",
+    "check_values",
+    "in_force",
+]

@@ -69,10 +69,6 @@ def chosen_params_dir(data_dir: Path | str | None, params_dir: Path | str | None
 _PATH_MARKS = ("..", "\\", "\x00", "~", ":")
 _FY_SLASH = re.compile(r"\d{4}\s*/\s*\d{2,4}")
 
-# Path separators other than the '/' of '2016/17', parent references, home and drive marks.
-_PATH_MARKS = ("..", "\\", "\x00", "~", ":")
-_FY_SLASH = re.compile(r"\d{4}\s*/\s*\d{2,4}")
-
 
 def looks_like_path(text: str) -> bool:
     """True when ``text`` holds characters a quarter never has but a file path does: a
