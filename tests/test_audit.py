@@ -786,7 +786,7 @@ def test_publish_then_audit_with_the_recorded_code_and_with_the_current_code(
     assert again.returncode == 2 and "is already published" in again.stderr
 
     # one line of library code that alters a figure: every value is reported 10% higher
-    rating = root / "scorecard_lib" / "rating.py"
+    rating = root / "scorecard_lib" / "rules" / "rating.py"
     text = rating.read_text(encoding="utf-8")
     line = '        value = _clean(latest.get("value"))\n'
     assert text.count(line) == 1
