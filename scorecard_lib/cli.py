@@ -557,7 +557,7 @@ def _cmd_audit(args: argparse.Namespace) -> int:
             )
     else:
         print(f"Auditing every published quarter {how}...", file=sys.stderr, flush=True)
-    from scorecard_lib.audit import audit
+    from scorecard_lib import audit
 
     def progress(quarter: str, section: str, event: str, seconds: float | None) -> None:
         if event != "started":

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib.audit import audit
+from scorecard_lib import audit
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.inputs import archive
 

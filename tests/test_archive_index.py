@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -18,6 +19,8 @@ import pytest
 from bs4 import BeautifulSoup
 
 from scorecard_lib.cli import main
+from scorecard_lib.core.errors import InputError
+from scorecard_lib.inputs.archive import published_records, read_record_manifest
 from scorecard_lib.publish import archive_index
 
 # From the seed (the Cabinet report of 20 July 2017): Quarter Four 2016/17.
@@ -209,6 +212,33 @@ def test_bad_input_gets_one_message_and_exit_2(
     err = capsys.readouterr().err
     assert "The manifest of the record 2016-17-Q4 cannot be read" in err
     assert "manifest.json" in err and "Traceback" not in err
+
+
+#: Damaged or hostile manifests, and the start of what every reader of the archive says.
+HOSTILE_MANIFESTS: tuple[tuple[bytes, str], ...] = (
+    (b"{not json", "cannot be read (not valid JSON: Expecting property name"),
+    (b"\xff\xfe{}", "cannot be read (not UTF-8 text)"),
+    (b"[" * 100_000 + b"]" * 100_000, "cannot be read (its JSON is nested too deeply)"),
+    (b'["a list", "not an object"]', "is not a JSON object"),
+    (b"null", "is not a JSON object"),
+)
+
+
+@pytest.mark.parametrize(("content", "said"), HOSTILE_MANIFESTS)
+def test_the_archive_page_and_the_audit_read_a_damaged_manifest_the_same_way(
+    two_quarters: Path, content: bytes, said: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (two_quarters / "2016-17-Q4" / "manifest.json").write_bytes(content)
+    expected = f"The manifest of the record 2016-17-Q4 {said}"
+    with pytest.raises(InputError, match="^" + re.escape(expected)) as raised:
+        read_record_manifest(two_quarters / "2016-17-Q4")
+    assert raised.value.where is not None and raised.value.where.endswith("manifest.json")
+    # listing the archive never fails on one damaged record; reading it does, in plain words
+    assert [r.name for r in published_records(two_quarters)] == ["2016-17-Q3", "2016-17-Q4"]
+    for argv in (["index"], ["audit", "2016-17-Q4"]):
+        assert main([*argv, "--archive", str(two_quarters)]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "manifest.json" in err and "Traceback" not in err, argv
 
 
 def test_an_empty_archive_says_so(tmp_path: Path) -> None:

@@ -25,10 +25,12 @@ from typing import Any
 import nbformat
 import pytest
 
-from scorecard_lib import cli
-from scorecard_lib.audit import audit
+from scorecard_lib import audit, cli
+from scorecard_lib.audit import findings, provenance, records, reruns
+from scorecard_lib.audit.results import unexplained_manifest_difference
 from scorecard_lib.build import runner
 from scorecard_lib.build.executors import SectionJob, SectionOutcome
+from scorecard_lib.core import git
 from scorecard_lib.core.errors import InputError, PublishedError
 from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
@@ -185,12 +187,12 @@ def test_a_manifest_field_no_other_check_describes_still_counts() -> None:
     old = json.loads((ARCHIVE_DIR / Q / "manifest.json").read_text(encoding="utf-8"))
     new = json.loads(json.dumps(old))
     new["code"]["git_commit"], new["outputs"] = "f" * 40, []  # skipped: never a difference
-    assert audit.unexplained_manifest_difference(old, new, []) == []
+    assert unexplained_manifest_difference(old, new, []) == []
     new["environment"]["note"] = "All indicators are green"
-    (found,) = audit.unexplained_manifest_difference(old, new, [])
+    (found,) = unexplained_manifest_difference(old, new, [])
     assert found.differs and found.text.startswith("environment.note: null when published")
     # already different for another reason: that reason is what the audit explains
-    assert audit.unexplained_manifest_difference(old, new, [audit.Finding("code", "x")]) == []
+    assert unexplained_manifest_difference(old, new, [audit.Finding("code", "x")]) == []
 
 
 def _published_copy(out: Path, quarter: str = Q) -> Path:
@@ -217,7 +219,7 @@ def test_an_audit_of_a_tampered_committed_report_says_it_differs(
     (tampered / "report.html").write_text(report, encoding="utf-8")
     _rehash(tampered)
 
-    monkeypatch.setattr(audit, "_rerun_current", lambda *a, **k: clean)
+    monkeypatch.setattr(reruns, "rerun_current", lambda *a, **k: clean)
     result = audit.audit_quarter(folder=tampered, code=audit.CURRENT)
     outputs = result.differences("outputs")
     assert result.exit_code == 1 and "Verdict: DIFFERENT" in result.text()
@@ -263,8 +265,8 @@ def test_keep_refuses_a_published_record_and_non_empty_folders(
 
 def test_keep_refuses_the_committed_archive(tmp_path: Path) -> None:
     with pytest.raises(PublishedError, match="folder of published records"):
-        audit.check_keep_folder(PROJECT_ROOT / "published" / "new-folder", tmp_path)
-    assert audit.check_keep_folder(tmp_path / "kept", tmp_path / "out") == tmp_path / "kept"
+        records.check_keep_folder(PROJECT_ROOT / "published" / "new-folder", tmp_path)
+    assert records.check_keep_folder(tmp_path / "kept", tmp_path / "out") == tmp_path / "kept"
 
 
 # --- an audit reads one consistent record (issue 12, defect 10) -------------------------------
@@ -298,7 +300,7 @@ def test_an_audit_waits_for_no_publish_and_reads_one_snapshot(
         _rehash(folder)
         return clean
 
-    monkeypatch.setattr(audit, "_rerun_current", rerun_while_a_publish_replaces_the_record)
+    monkeypatch.setattr(reruns, "rerun_current", rerun_while_a_publish_replaces_the_record)
     result = audit.audit_quarter(folder=folder, code=audit.CURRENT)
     assert result.differences("record") == [] and result.differences("outputs") == [], result.text()
 
@@ -554,18 +556,18 @@ def test_compare_results_in_words() -> None:
 
 def test_same_code_at_another_commit_is_information_not_a_difference() -> None:
     old = {"source_sha256": "a" * 64, "git_commit": "1" * 40, "package_version": "0.1.0"}
-    (info,) = audit.compare_code(old, {**old, "git_commit": "2" * 40, "git_dirty": False})
+    (info,) = provenance.compare_code(old, {**old, "git_commit": "2" * 40, "git_dirty": False})
     assert not info.differs
     assert info.text == (
         "same code (source hash equal, aaaaaaaaaaaa), recorded at commit 111111111111, now at "
         "222222222222"
     )
-    (diff,) = audit.compare_code(old, {**old, "source_sha256": "b" * 64})
+    (diff,) = provenance.compare_code(old, {**old, "source_sha256": "b" * 64})
     assert diff.differs and diff.text.startswith(
         "the code differs from the version that published this report (source hash "
         "aaaaaaaaaaaa, now bbbbbbbbbbbb"
     )
-    env = audit.compare_environment(
+    env = provenance.compare_environment(
         {"python": "3.11.7", "packages": {"pandas": "3.1.1", "gone": "1"}},
         {"python": "3.11.8", "packages": {"pandas": "3.1.2", "new": "2"}},
     )
@@ -580,7 +582,7 @@ def test_same_code_at_another_commit_is_information_not_a_difference() -> None:
 def test_csv_diff_names_rows_and_columns() -> None:
     old = "indicator_id,value\nCF01,60.6\nCF02,38.1\n"
     new = "indicator_id,value\nCF01,70.0\nCF03,1\n"
-    assert audit._csv_diff(old, new) == [
+    assert findings.csv_diff(old, new) == [
         "row CF01, column 'value': 60.6 -> 70.0",
         "row CF02 was removed",
         "row CF03 was added",
@@ -592,7 +594,7 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
     shutil.copytree(DATA_DIR, data)
     q = parse_quarter(Q3)
     recorded = {"inputs": manifest.input_entries(loading.input_files(q, data), data), "code": {}}
-    found, changed = audit.check_inputs(q, data, recorded)
+    found, changed = provenance.check_inputs(q, data, recorded)
     assert changed == [] and not found[0].differs
     values = data / Q3 / "values.csv"
     values.write_text(values.read_text(encoding="utf-8") + "\n", encoding="utf-8")
@@ -600,7 +602,7 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
     (data / Q3 / "overrides.csv").write_text(
         "indicator_id,rating,reason,approved_by\n", encoding="utf-8"
     )
-    found, changed = audit.check_inputs(q, data, recorded)
+    found, changed = provenance.check_inputs(q, data, recorded)
     texts = [f.text.splitlines()[0] for f in found]
     assert changed == [
         "DATA/2016-17-Q1/breakdowns.csv",
@@ -610,6 +612,45 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
     assert texts[0] == "removed: DATA/2016-17-Q1/breakdowns.csv was read for the published report"
     assert texts[1] == "added: DATA/2016-17-Q3/overrides.csv was not there when it was published"
     assert texts[2].startswith("changed: DATA/2016-17-Q3/values.csv (sha256 ")
+
+
+# --- git, asked in one place ------------------------------------------------------------------
+
+
+def test_git_questions_outside_a_checkout_have_no_answer(tmp_path: Path) -> None:
+    assert git.is_checkout(tmp_path) is False
+    assert git.head_commit(tmp_path) is None
+    assert git.has_changes(("scorecard_lib",), tmp_path) is None
+    assert git.commit_exists("0" * 40, tmp_path) is False
+    assert git.add_worktree(tmp_path / "tree", "HEAD", tmp_path) is False
+    assert not (tmp_path / "tree").exists()
+
+
+@pytest.mark.slow
+def test_a_commit_is_checked_out_as_a_worktree_and_removed(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "notebooks").mkdir()
+    (repo / "notebooks" / "a.txt").write_text("first\n", encoding="utf-8")
+    me = ["-c", "user.name=Test", "-c", "user.email=test@example.org"]
+    assert git.run("init", "-q", cwd=repo) is not None
+    assert git.run("add", "-A", cwd=repo) is not None
+    assert git.run(*me, "commit", "-q", "-m", "first", cwd=repo) is not None
+    commit = git.head_commit(repo)
+    assert commit is not None and git.commit_exists(commit, repo)
+    assert git.is_checkout(repo) and git.has_changes(("notebooks",), repo) is False
+    (repo / "notebooks" / "a.txt").write_text("second\n", encoding="utf-8")
+    (repo / "notebooks" / "b.txt").write_text("new\n", encoding="utf-8")
+    assert git.has_changes(("notebooks",), repo) is True
+    assert git.changed_paths(commit, ("notebooks",), repo) == "M\tnotebooks/a.txt\n"
+    assert git.untracked_paths(("notebooks",), repo) == ["notebooks/b.txt"]
+    assert git.file_at(commit, "notebooks/a.txt", repo) == b"first\n"
+    tree = tmp_path / "tree"
+    assert git.add_worktree(tree, commit, repo)
+    assert (tree / "notebooks" / "a.txt").read_text(encoding="utf-8") == "first\n"
+    git.remove_worktree(tree, repo)
+    assert not tree.exists()
+    assert str(tree) not in (git.run("worktree", "list", cwd=repo) or "")
 
 
 # --- bad input: exit 2 ------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import yaml
 from scorecard_lib import cli
 from scorecard_lib.build import cache, runner
 from scorecard_lib.build.executors import SectionJob, SectionOutcome
+from scorecard_lib.build.preparation import KernelPreparation
 from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, SECTIONS
 from scorecard_lib.inputs import locations
@@ -578,7 +579,7 @@ def test_kernels_started_ahead_give_the_same_notebooks(tmp_path: Path) -> None:
         return notebook_text(normalise_notebook(nbformat.read(str(path), as_version=4), path.stem))
 
     warm = PapermillExecutor(fork_kernels=False)  # kernels started ahead: no zygote
-    warm.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.present.sections")
+    warm.start(2, cwd=PROJECT_ROOT, prelude=KernelPreparation(quarter=Q))
     try:
         ahead = warm.run(jobs("ahead"), max_workers=2, on_event=None)
     finally:
@@ -598,7 +599,7 @@ def test_close_stops_the_kernels_started_ahead() -> None:
 
     before = _kernel_pids()
     executor = PapermillExecutor(fork_kernels=False)
-    executor.start(1, cwd=PROJECT_ROOT, prelude="")
+    executor.start(1, cwd=PROJECT_ROOT, prelude=None)
     deadline = time.monotonic() + 60
     while not (_kernel_pids() - before) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -637,9 +638,9 @@ def test_close_while_a_kernel_is_still_starting_leaves_nothing_behind() -> None:
     seen: set[int] = set()
     for wait in (0.0, 0.8, 1.5):  # closed at once, as the command line does on invalid input
         executor = PapermillExecutor(fork_kernels=False)
-        executor.start(2, cwd=PROJECT_ROOT, prelude="import scorecard_lib.present.sections")
+        executor.start(2, cwd=PROJECT_ROOT, prelude=KernelPreparation(quarter=Q))
         time.sleep(wait)
-        workers |= set(executor._pool._processes)  # type: ignore[union-attr]
+        workers |= executor.worker_pids()
         seen |= _kernels_of(workers)
         executor.close()
     assert workers

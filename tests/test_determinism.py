@@ -55,11 +55,11 @@ def test_two_builds_in_two_folders_give_identical_bytes_for_every_file(
     ]
     different = sorted(name for name in a if a[name] != b.get(name))
     if different:  # say why, in the audit's words
-        from scorecard_lib.audit import audit
+        from scorecard_lib.audit import outputs_diff, provenance
 
-        why = [f.text for f in audit.compare_outputs(first, second) if f.differs]
+        why = [f.text for f in outputs_diff.compare_outputs(first, second) if f.differs]
         old, new = (json.loads((f / "manifest.json").read_text("utf-8")) for f in (first, second))
-        why += [f.text for f in audit.compare_code(old["code"], new["code"]) if f.differs]
+        why += [f.text for f in provenance.compare_code(old["code"], new["code"]) if f.differs]
         pytest.fail(f"the builds differ in {different}: {why}")
     assert sorted(a) == sorted(b)
     assert record.same_record(first, second)

@@ -12,8 +12,9 @@ import pytest
 import zmq
 from papermill.exceptions import PapermillExecutionError
 
-from scorecard_lib.build import executors
-from scorecard_lib.build.executors import PapermillExecutor, SectionJob, describe_cell_error
+from scorecard_lib.build import papermill_worker
+from scorecard_lib.build.executors import PapermillExecutor, SectionJob
+from scorecard_lib.build.papermill_worker import describe_cell_error
 from scorecard_lib.core.paths import PROJECT_ROOT
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
@@ -113,19 +114,19 @@ def _fake_papermill(monkeypatch: pytest.MonkeyPatch, failures: list[BaseExceptio
 def test_a_lost_port_race_is_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, lost: Exception
 ) -> None:
-    monkeypatch.setattr(executors.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(papermill_worker.time, "sleep", lambda _s: None)
     calls = _fake_papermill(monkeypatch, [lost, lost])
-    outcome = executors._execute(_job("alpha", tmp_path))
+    outcome = papermill_worker.execute_job(_job("alpha", tmp_path))
     assert outcome.ok and outcome.attempts == 3 and len(calls) == 3
 
 
 def test_retries_give_up_after_three_attempts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(executors.time, "sleep", lambda _s: None)
+    monkeypatch.setattr(papermill_worker.time, "sleep", lambda _s: None)
     lost = zmq.error.ZMQError(98, "Address already in use")
     calls = _fake_papermill(monkeypatch, [lost, lost, lost, lost])
-    outcome = executors._execute(_job("alpha", tmp_path))
+    outcome = papermill_worker.execute_job(_job("alpha", tmp_path))
     assert not outcome.ok and len(calls) == 3 and outcome.attempts == 3
     assert outcome.error is not None and "could not start after 3 attempts" in outcome.error
 
@@ -134,7 +135,7 @@ def test_other_errors_are_outcomes_and_not_retried(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls = _fake_papermill(monkeypatch, [RuntimeError("Kernel didn't respond in 60 seconds")])
-    outcome = executors._execute(_job("alpha", tmp_path))
+    outcome = papermill_worker.execute_job(_job("alpha", tmp_path))
     assert not outcome.ok and len(calls) == 1
     assert outcome.ename == "RuntimeError" and not outcome.output_written
     assert outcome.error == (
@@ -167,6 +168,6 @@ def test_a_parameter_the_notebook_does_not_declare_fails_the_section(
         output=tmp_path / "beta.ipynb",
         parameters={"quarter": "2016-17-Q4", "data_dir": "", "colour": "red"},
     )
-    outcome = executors._execute(job)
+    outcome = papermill_worker.execute_job(job)
     assert not outcome.ok and calls == []
     assert outcome.error is not None and "does not declare the parameter colour" in outcome.error

@@ -1,4 +1,5 @@
-"""Kernels forked from a zygote (kernels.py) and inputs read once (sections.remember_inputs).
+"""Kernels forked from a zygote (kernels.py, provisioner.py) and inputs read once
+(preparation.py).
 
 What a reviewer or auditor would notice if these broke: a report that differs depending on how
 its kernels were started, a kernel that sees another kernel's state or the zygote's
@@ -16,18 +17,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from scorecard_lib.build import kernels
+from scorecard_lib.build import kernels, provisioner
 from scorecard_lib.build.executors import KERNEL_ENV, PapermillExecutor, SectionJob
 from scorecard_lib.build.normalise import normalise_notebook, notebook_text
+from scorecard_lib.build.preparation import KernelPreparation, remember_inputs
+from scorecard_lib.core import read_ahead
 from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
 from scorecard_lib.present import sections
 
 Q = "2016-17-Q4"
-PRELUDE = (
-    "import scorecard_lib.present.charts\n"
-    "from scorecard_lib.present.sections import remember_inputs\n"
-    f"remember_inputs({Q!r}, '')\n"
-)
+PRELUDE = KernelPreparation(quarter=Q, data_dir="")
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="needs os.fork")
 
@@ -171,6 +170,37 @@ def test_a_forked_kernel_is_its_own_process_with_the_kernel_environment(tmp_path
 
 
 @pytest.mark.e2e
+def test_a_kernel_started_ahead_the_ordinary_way_is_prepared_too(tmp_path: Path) -> None:
+    """Without a zygote the kernel carries out the same preparation while it starts (as an
+    IPython extension), and it leaves nothing in the notebook's namespace."""
+    probe = _fixture_notebook(
+        tmp_path,
+        "from scorecard_lib.core import read_ahead\n"
+        "held = read_ahead.take()\n"
+        "print('read ahead', None if held is None else held.key[0])\n"
+        "print('names', sorted(n for n in globals() if not n.startswith('_')))\n",
+    )
+    job = SectionJob(
+        section="probe",
+        notebook=probe,
+        output=tmp_path / "probe-out.ipynb",
+        parameters={"quarter": Q, "data_dir": ""},
+        cwd=PROJECT_ROOT,
+    )
+    executor = PapermillExecutor(fork_kernels=False)
+    executor.start(1, cwd=PROJECT_ROOT, prelude=PRELUDE)
+    try:
+        [outcome] = executor.run([job], max_workers=1, on_event=None)
+    finally:
+        executor.close()
+    assert outcome.ok, outcome.error
+    out = _stdout(outcome.output)
+    assert f"read ahead {Q}" in out
+    names = "['In', 'Out', 'data_dir', 'exit', 'get_ipython', 'held', 'open', 'quarter', "
+    assert f"names {names}'quit', 'read_ahead']" in out
+
+
+@pytest.mark.e2e
 def test_close_stops_the_zygote_and_leaves_no_kernel_behind() -> None:
     before = _zygote_processes()
     for wait in (0.0, 0.5, 2.5):  # closed while importing, while reading inputs, when idle
@@ -213,25 +243,60 @@ def test_a_zygote_whose_build_is_gone_before_it_listens_leaves(tmp_path: Path) -
 
 
 def test_only_this_interpreters_ipykernel_is_forked() -> None:
-    assert kernels.forkable([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"])
-    assert not kernels.forkable(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "x"])
-    assert not kernels.forkable([sys.executable, "-m", "other_kernel", "-f", "x.json"])
-    assert not kernels.forkable(["R", "--slave", "-e", "IRkernel::main()"])
+    forkable = provisioner.forkable
+    assert forkable([sys.executable, "-m", "ipykernel_launcher", "-f", "x.json"])
+    assert forkable(["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert not forkable(["/usr/bin/python3-other", "-m", "ipykernel_launcher", "-f", "x"])
+    assert not forkable([sys.executable, "-m", "other_kernel", "-f", "x.json"])
+    assert not forkable(["R", "--slave", "-e", "IRkernel::main()"])
+
+
+def test_the_provisioner_is_registered_and_selected_by_the_kernel_spec(tmp_path: Path) -> None:
+    """jupyter_client finds the provisioner by its entry point (a stale install without it
+    would quietly start every kernel the ordinary way); the spec names it, with the socket."""
+    from jupyter_client.provisioning import KernelProvisionerFactory
+
+    assert provisioner.registered()
+    socket = str(tmp_path / "z.sock")
+    manager = provisioner.kernel_manager_class(socket)(kernel_name="python3")
+    stanza = manager.kernel_spec.metadata["kernel_provisioner"]
+    assert stanza == {"provisioner_name": provisioner.PROVISIONER, "config": {"socket": socket}}
+    made = KernelProvisionerFactory.instance().create_provisioner_instance(
+        "k", manager.kernel_spec, parent=manager
+    )
+    assert isinstance(made, provisioner.ZygoteProvisioner) and made.socket == socket
+    assert issubclass(manager.client_factory, provisioner.ReadyClient)
+
+
+def test_a_preparation_is_data_and_anything_else_is_none() -> None:
+    prep = KernelPreparation(quarter=Q, data_dir="data", kept_in="/tmp/kept", code="abc")
+    assert KernelPreparation.from_json(prep.to_json()) == prep
+    for bad in (
+        "",
+        "not json",
+        "[]",
+        '{"data_dir": "x"}',
+        '{"quarter": 1}',
+        '{"quarter": "q", "code": ["import os"]}',
+    ):
+        assert KernelPreparation.from_json(bad) is None, bad
 
 
 @pytest.mark.e2e
 def test_a_kernel_is_started_the_ordinary_way_when_the_zygote_is_gone(tmp_path: Path) -> None:
     from jupyter_core.utils import run_sync
 
-    manager = kernels.kernel_manager_class(str(tmp_path / "no-such.sock"))(kernel_name="python3")
-    kernels_start_timeout = kernels.START_TIMEOUT
-    kernels.START_TIMEOUT = 0.1
+    manager_class = provisioner.kernel_manager_class(str(tmp_path / "no-such.sock"))
+    manager = manager_class(kernel_name="python3")
+    start_timeout = provisioner.START_TIMEOUT
+    provisioner.START_TIMEOUT = 0.1
     try:
         run_sync(manager.start_kernel)()
     finally:
-        kernels.START_TIMEOUT = kernels_start_timeout
+        provisioner.START_TIMEOUT = start_timeout
     try:
-        assert not isinstance(manager.provisioner.process, kernels._ForkedProcess)
+        assert isinstance(manager.provisioner, provisioner.ZygoteProvisioner)
+        assert manager.provisioner.forked is None and manager.provisioner.process is not None
         client = manager.client()
         client.start_channels()
         run_sync(client.wait_for_ready)(timeout=60)
@@ -254,7 +319,7 @@ def data_copy(tmp_path: Path) -> Path:
 
 
 def test_remembered_inputs_are_used_once_when_nothing_changed(data_copy: Path) -> None:
-    assert sections.remember_inputs(Q, str(data_copy))
+    assert remember_inputs(Q, str(data_copy))
     first = sections.load_scorecard(Q, data_dir=str(data_copy))
     again = sections.load_scorecard(Q, data_dir=str(data_copy))
     assert first.inputs is not again.inputs  # used once, then read as usual
@@ -262,7 +327,7 @@ def test_remembered_inputs_are_used_once_when_nothing_changed(data_copy: Path) -
 
 
 def test_remembered_inputs_are_not_used_after_any_input_file_changed(data_copy: Path) -> None:
-    assert sections.remember_inputs(Q, str(data_copy))
+    assert remember_inputs(Q, str(data_copy))
     values = data_copy / Q / "values.csv"
     text = values.read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("OR01,"))
@@ -273,18 +338,18 @@ def test_remembered_inputs_are_not_used_after_any_input_file_changed(data_copy: 
 
 
 def test_remembered_inputs_are_not_used_for_another_quarter_or_folder(data_copy: Path) -> None:
-    assert sections.remember_inputs(Q, str(data_copy))
+    assert remember_inputs(Q, str(data_copy))
     other = sections.load_scorecard("2016-17-Q3", data_dir=str(data_copy))
     assert other.quarter.id == "2016-17-Q3"
-    assert sections.remember_inputs(Q, str(data_copy))
+    assert remember_inputs(Q, str(data_copy))
     own = sections.load_scorecard(Q)  # the project's data/, not the copy
-    assert own.inputs.quarter.id == Q and not sections._REMEMBERED
+    assert own.inputs.quarter.id == Q and read_ahead.take() is None
 
 
 def test_inputs_that_do_not_validate_are_not_remembered(data_copy: Path) -> None:
     (data_copy / "catalogue.csv").write_text("not,a,catalogue\n", encoding="utf-8")
-    assert not sections.remember_inputs(Q, str(data_copy))
-    assert not sections._REMEMBERED
+    assert not remember_inputs(Q, str(data_copy))
+    assert read_ahead.take() is None
 
 
 def test_the_zygote_environment_is_the_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -295,8 +360,13 @@ def test_the_zygote_environment_is_the_kernels(monkeypatch: pytest.MonkeyPatch) 
         path = "unused"
 
         @classmethod
-        def start(cls, env: dict[str, str], cwd: Path | None = None, prelude: str = "") -> object:
-            seen.update(env=env, cwd=cwd, prelude=prelude)
+        def start(
+            cls,
+            env: dict[str, str],
+            cwd: Path | None = None,
+            preparation: KernelPreparation | None = None,
+        ) -> object:
+            seen.update(env=env, cwd=cwd, preparation=preparation)
             return cls()
 
         def close(self) -> None:
@@ -304,10 +374,10 @@ def test_the_zygote_environment_is_the_kernels(monkeypatch: pytest.MonkeyPatch) 
 
     monkeypatch.setattr(kernels, "Zygote", FakeZygote)
     executor = PapermillExecutor(fork_kernels=True)
-    executor._start_zygote(PROJECT_ROOT, "pass")
+    executor._start_zygote(PROJECT_ROOT, PRELUDE)
     executor.close()
     env = seen["env"]
     assert isinstance(env, dict)
     assert {k: env[k] for k in KERNEL_ENV} == dict(KERNEL_ENV)
     assert env.get("PATH") == os.environ.get("PATH")
-    assert seen["prelude"] == "pass" and seen["closed"]
+    assert seen["preparation"] == PRELUDE and seen["closed"]

@@ -22,7 +22,7 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from scorecard_lib.audit import audit
+from scorecard_lib import audit
 from scorecard_lib.core.quarters import parse_quarter
 from scorecard_lib.inputs import loading
 from scorecard_lib.inputs.archive import ARCHIVE_DIR

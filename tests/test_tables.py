@@ -113,7 +113,11 @@ def test_table_id_and_repr() -> None:
     table = html_table(pd.DataFrame({"A": [1]}), "My caption", table_id='t"1')
     assert '<table class="data" id="t&quot;1">' in table.html
     assert repr(table) == "<Table: My caption>"
-    assert table._repr_html_() == table.html
+    # shown as the report shows it: in a focusable scroll box labelled by the caption
+    assert table._repr_html_() == (
+        '<div class="table-wrap" role="region" aria-label="My caption" tabindex="0">'
+        f"{table.html}</div>"
+    )
 
 
 def test_empty_frame_says_so_rather_than_showing_nothing() -> None:

@@ -22,7 +22,7 @@ import pytest
 from bs4 import BeautifulSoup
 from docx.oxml.ns import qn
 
-from scorecard_lib.audit import audit
+from scorecard_lib import audit
 from scorecard_lib.cli import main
 from scorecard_lib.present import charts
 from scorecard_lib.present.sections import Scorecard, load_scorecard

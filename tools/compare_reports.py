@@ -6,7 +6,7 @@ inside a chart) but not what a reader sees. This script reads two output folders
 
 - the reading order of the text: every heading (with its level), paragraph, list item, caption
   and table cell, whitespace normalised;
-- every chart's accessible name (its alt text) and every image's ``alt``;
+- every chart's accessible name (its alt text, whether the chart is inline SVG or an image);
 - every in-page link: its text, and that its target exists;
 - the manifest's ``results`` (the figures the report states).
 
@@ -67,10 +67,10 @@ def reader_view(html: str) -> list[str]:
             continue
         if tag == "svg":
             label = element.get("aria-label") or ""
-            lines.append(f"[chart] {' '.join(label.split())}")
+            lines.append(f"[graphic] {' '.join(label.split())}")
             continue
         if tag == "img":
-            lines.append(f"[image] {' '.join((element.get('alt') or '').split())}")
+            lines.append(f"[graphic] {' '.join((element.get('alt') or '').split())}")
             continue
         if tag == "a" and (element.get("href") or "").startswith("#"):
             target = element.get("href")[1:]

@@ -12,16 +12,16 @@ by the same command line ipykernel would get (``python -m ipykernel_launcher -f 
 ...``): only the imports are already done. The notebooks it executes are byte-identical to those
 of an ordinary kernel (tests/test_kernels.py).
 
-:func:`kernel_manager_class` is an ordinary jupyter ``AsyncKernelManager`` whose provisioner asks
-the zygote for the kernel process instead of running the kernel spec's command. It does so only
-when that command is this interpreter running ``ipykernel_launcher`` (the project's own
-``python3`` kernel); any other kernel spec, or a zygote that does not answer, is launched the
-ordinary way. Signals (interrupt, terminate, kill) go to the kernel's process group, as
-jupyter_client does for its own kernels; the zygote reaps each kernel and reports its exit
-status back to the manager.
+The kernel manager's side is a jupyter kernel provisioner registered by entry point
+(``provisioner.py``): it prepares the launch as jupyter_client does, then asks the zygote for
+the kernel process instead of running the kernel spec's command. The zygote reaps each kernel
+and reports its exit status back on the requester's connection.
 
-Why not a library: jupyter's kernel provisioners are the extension point for how a kernel
-process starts, and no maintained provisioner forks from a pre-imported parent (jupyter's
+Before it forks anything the zygote carries out the build's ``KernelPreparation`` (data:
+quarter, folders, kept work; ``preparation.prepare``), so every kernel starts with the
+quarter's inputs read and validated.
+
+Why not a library: no maintained kernel provisioner forks from a pre-imported parent (jupyter's
 "kernel gateway" and "enterprise gateway" pre-spawn whole kernels, a different trade).
 
 Only on POSIX systems with ``os.fork``; elsewhere :func:`available` is False and kernels start
@@ -30,7 +30,6 @@ the ordinary way.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
@@ -46,6 +45,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from scorecard_lib.build.preparation import KernelPreparation, prepare
 from scorecard_lib.core.lifetime import leave_with_parent, parent_death_signal
 
 #: What the zygote imports before it forks: the kernel itself with what it imports while it
@@ -65,8 +65,6 @@ PRELOAD: tuple[str, ...] = (
 )
 #: The module a kernel spec runs (``python -m ipykernel_launcher``).
 LAUNCHER = "ipykernel_launcher"
-#: Seconds :meth:`Zygote.start` waits for the zygote's socket before giving up on it.
-START_TIMEOUT = 60.0
 
 
 def available() -> bool:
@@ -130,13 +128,16 @@ def _read_line(conn: socket.socket, limit: int = 1 << 20) -> bytes:
 
 
 def serve(
-    path: str, prelude: str = "", preload: Sequence[str] = PRELOAD, parent: int | None = None
+    path: str,
+    preparation: KernelPreparation | None = None,
+    preload: Sequence[str] = PRELOAD,
+    parent: int | None = None,
 ) -> None:
-    """The zygote: import ``preload`` and run ``prelude`` (Python code; an error in it is
-    ignored), then fork a kernel per request on the socket ``path``; tell each requester the
-    kernel's pid, then its exit status. Leaves when the process that started it (``parent``,
-    by default our parent now) is gone, killing any kernel still running; leaves at once if
-    it is gone before the imports are done.
+    """The zygote: import ``preload`` and carry out ``preparation`` (``preparation.prepare``;
+    what fails there is left for each kernel to do itself), then fork a kernel per request on
+    the socket ``path``; tell each requester the kernel's pid, then its exit status. Leaves
+    when the process that started it (``parent``, by default our parent now) is gone, killing
+    any kernel still running; leaves at once if it is gone before the imports are done.
 
     On Linux the build's end reaches it as SIGTERM at once, even when the build was killed
     with SIGKILL (``lifetime.parent_death_signal``); everywhere the loop also polls the
@@ -167,9 +168,9 @@ def serve(
         with contextlib.redirect_stderr(io.StringIO()):
             for name in preload:
                 importlib.import_module(name)
-        if prelude:
-            with contextlib.suppress(Exception):  # the kernel does the work itself instead
-                exec(compile(prelude, "<prelude>", "exec"), {"__name__": "__prelude__"})
+        if preparation is not None:  # what fails here, each kernel does itself
+            with contextlib.redirect_stderr(io.StringIO()), contextlib.suppress(Exception):
+                prepare(preparation)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the build, not for us
         if os.getppid() != parent:  # the build is over already (killed while we imported)
             return
@@ -231,7 +232,7 @@ class Zygote:
     """A running zygote process. ``Zygote.start(env)`` launches it with ``env`` (the kernels'
     environment: what is read at import time, like ``PYTHONHASHSEED``, must be what a kernel
     would see) and returns at once; kernels can be asked for once its socket exists (a request
-    made earlier waits for it, see :class:`_ForkedProvisioner`). ``close()`` stops it."""
+    made earlier waits for it, see ``provisioner.fork_kernel``). ``close()`` stops it."""
 
     def __init__(self, process: subprocess.Popen[bytes], folder: Path) -> None:
         self.process = process
@@ -239,12 +240,19 @@ class Zygote:
         self.path = str(folder / "zygote.sock")
 
     @classmethod
-    def start(cls, env: Mapping[str, str], cwd: Path | None = None, prelude: str = "") -> Zygote:
-        """Launch a zygote that runs ``prelude`` (see :func:`serve`) after its imports."""
+    def start(
+        cls,
+        env: Mapping[str, str],
+        cwd: Path | None = None,
+        preparation: KernelPreparation | None = None,
+    ) -> Zygote:
+        """Launch a zygote that carries out ``preparation`` (see :func:`serve`) after its
+        imports."""
         folder = Path(tempfile.mkdtemp(prefix="scorecard-kernels-"))
         path = str(folder / "zygote.sock")
+        spec = "" if preparation is None else preparation.to_json()
         process = subprocess.Popen(
-            [sys.executable, "-m", "scorecard_lib.build.kernels", path, prelude, str(os.getpid())],
+            [sys.executable, "-m", "scorecard_lib.build.kernels", path, spec, str(os.getpid())],
             env=dict(env),
             cwd=None if cwd is None else str(cwd),
             stdin=subprocess.DEVNULL,
@@ -264,233 +272,10 @@ class Zygote:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-# --- the kernel manager's side ------------------------------------------------------------------
-
-
-class _ForkedProcess:
-    """What jupyter_client's LocalProvisioner expects of a ``Popen``, for a forked kernel: the
-    zygote sends its exit status over ``conn`` when it ends."""
-
-    stdin = stdout = stderr = None
-
-    def __init__(self, pid: int, conn: socket.socket) -> None:
-        self.pid = pid
-        self.returncode: int | None = None
-        self._conn = conn
-        self._buffer = b""
-
-    def _read(self, block: bool) -> None:
-        if self.returncode is not None:
-            return
-        self._conn.setblocking(block)
-        try:
-            chunk = self._conn.recv(64)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            chunk = b""
-        finally:
-            with contextlib.suppress(OSError):
-                self._conn.setblocking(True)
-        if not chunk:  # the zygote is gone, and it killed the kernel on its way out
-            if not self._alive():
-                self.returncode = -signal.SIGKILL
-                self._conn.close()
-            return
-        self._buffer += chunk
-        if b"\n" in self._buffer:
-            line = self._buffer.split(b"\n", 1)[0].decode()
-            self.returncode = int(line.split()[1]) if line.startswith("exit ") else -1
-            self._conn.close()
-
-    def _alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-
-    def poll(self) -> int | None:
-        self._read(block=False)
-        return self.returncode
-
-    def wait(self, timeout: float | None = None) -> int:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self.poll() is None:
-            if deadline is not None and time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired([LAUNCHER], timeout or 0)
-            time.sleep(0.01)
-        return self.returncode  # type: ignore[return-value]
-
-    def send_signal(self, signum: int) -> None:
-        if self.returncode is None:
-            os.kill(self.pid, signum)
-
-    def terminate(self) -> None:
-        self.send_signal(signal.SIGTERM)
-
-    def kill(self) -> None:
-        self.send_signal(signal.SIGKILL)
-
-
-def forkable(cmd: Sequence[str]) -> bool:
-    """Whether ``cmd`` (a kernel spec's formatted command) is this interpreter running
-    ``ipykernel_launcher``: only such a kernel is forked, since the zygote is this interpreter
-    with ipykernel imported."""
-    if len(cmd) < 3 or list(cmd[1:3]) != ["-m", LAUNCHER]:
-        return False
-    try:
-        return os.path.samefile(cmd[0], sys.executable)
-    except OSError:
-        return False
-
-
-def _ask_zygote(path: str, argv: list[str], env: dict[str, str], cwd: str) -> _ForkedProcess:
-    """Ask the zygote at ``path`` for a kernel; waits up to START_TIMEOUT for it to listen."""
-    deadline = time.monotonic() + START_TIMEOUT
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise TimeoutError("the kernel zygote did not start")
-        time.sleep(0.01)
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        conn.connect(path)
-        conn.sendall((json.dumps({"argv": argv, "env": env, "cwd": cwd}) + "\n").encode())
-        pid = int(_read_line(conn, 64))
-    except BaseException:
-        conn.close()
-        raise
-    return _ForkedProcess(pid, conn)
-
-
-def kernel_manager_class(path: str) -> type:
-    """An ``AsyncKernelManager`` whose kernels are forked by the zygote listening at ``path``.
-    A kernel that cannot be forked is launched the ordinary way."""
-    from jupyter_client.manager import AsyncKernelManager
-    from jupyter_client.provisioning import LocalProvisioner
-    from traitlets import default
-
-    class ForkedProvisioner(LocalProvisioner):  # type: ignore[misc]
-        async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> Any:
-            if not forkable(cmd):
-                return await super().launch_kernel(cmd, **kwargs)
-            env = dict(kwargs.get("env") or os.environ)
-            cwd = str(kwargs.get("cwd") or os.getcwd())
-            try:
-                process = _ask_zygote(path, list(cmd[3:]), env, cwd)
-            except Exception:  # the zygote is gone or never came: start the ordinary way
-                return await super().launch_kernel(cmd, **kwargs)
-            self.process = process
-            self.pid = process.pid
-            self.pgid = process.pid  # the child called setsid()
-            self.cwd = cwd
-            return self.connection_info
-
-        async def wait(self) -> int | None:
-            # jupyter_client polls every 0.1 s; the zygote says at once when a kernel is gone
-            while isinstance(self.process, _ForkedProcess) and self.process.poll() is None:
-                await asyncio.sleep(0.01)
-            return await super().wait()
-
-    class ForkedKernelManager(AsyncKernelManager):  # type: ignore[misc]
-        @default("client_factory")
-        def _client_factory_default(self) -> type:
-            return ready_client_class()
-
-        async def _async_wait(self, pollinterval: float = 0.1) -> None:
-            # jupyter_client polls a killed kernel every 0.1 s; 0.01 s costs nothing here
-            await super()._async_wait(pollinterval=min(pollinterval, 0.01))
-
-        async def _async_pre_start_kernel(self, **kw: Any) -> Any:
-            cmd, kw = await super()._async_pre_start_kernel(**kw)
-            if type(self.provisioner) is LocalProvisioner:  # same state, launched by the zygote
-                self.provisioner.__class__ = ForkedProvisioner
-            return cmd, kw
-
-    return ForkedKernelManager
-
-
-_READY_CLIENT: type | None = None
-
-
-def ready_client_class() -> type:
-    """jupyter_client's ``AsyncKernelClient``, except that :meth:`wait_for_ready` returns as
-    soon as the kernel has answered, instead of after waits of 0.2 s on IOPub.
-
-    jupyter_client's version sends a ``kernel_info`` request, and once it is answered waits
-    0.2 s for a message on IOPub to show that channel is connected (a subscriber that joined
-    late misses the kernel's "busy" and "idle", and then the whole round starts again); then
-    drains IOPub until nothing arrives for 0.2 s. That is 0.2-0.4 s of waiting per kernel,
-    a second or more of a cold build. This one asks again after 0.05 s without an IOPub
-    message, and drains IOPub only until the kernel reports itself idle after the *last*
-    request it was sent: a kernel handles requests in order, so nothing from start-up can come
-    after that. If that status never comes it falls back to 0.2 s of silence.
-    """
-    global _READY_CLIENT
-    if _READY_CLIENT is not None:
-        return _READY_CLIENT
-    from queue import Empty
-
-    from jupyter_client.asynchronous import AsyncKernelClient
-    from jupyter_core.utils import ensure_async
-
-    class ReadyClient(AsyncKernelClient):  # type: ignore[misc]
-        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
-            deadline = time.time() + (float("inf") if timeout is None else timeout)
-            # 1. Until the kernel answers on the shell channel and IOPub is seen connected.
-            while True:
-                self.kernel_info()
-                try:
-                    reply = await ensure_async(self.shell_channel.get_msg(timeout=1))
-                except Empty:
-                    pass
-                else:
-                    if reply["msg_type"] == "kernel_info_reply":
-                        try:  # is IOPub connected? (as jupyter_client checks)
-                            await ensure_async(self.iopub_channel.get_msg(timeout=0.05))
-                        except Empty:
-                            pass
-                        else:
-                            self._handle_kernel_info_reply(reply)
-                            break
-                if not await self._async_is_alive():
-                    raise RuntimeError("Kernel died before replying to kernel_info")
-                if time.time() > deadline:
-                    raise RuntimeError(f"Kernel didn't respond in {timeout} seconds")
-            # 2. IOPub is connected: everything the kernel says from now on arrives. One more
-            # request; once the kernel is idle after it, nothing from start-up can follow.
-            last = self.kernel_info()
-            await self._drain(self.iopub_channel, last, idle=True)
-            await self._drain(self.shell_channel, last, idle=False)
-
-        async def _drain(self, channel: Any, parent: str, *, idle: bool) -> None:
-            """Read ``channel`` up to the message answering ``parent`` (its "idle" status
-            on IOPub), or until nothing arrives for 0.2 s."""
-            while True:
-                try:
-                    msg = await ensure_async(channel.get_msg(timeout=0.2))
-                except Empty:
-                    return
-                if msg.get("parent_header", {}).get("msg_id") != parent:
-                    continue
-                if not idle or (
-                    msg.get("msg_type") == "status"
-                    and msg.get("content", {}).get("execution_state") == "idle"
-                ):
-                    return
-
-        wait_for_ready = _async_wait_for_ready
-
-    _READY_CLIENT = ReadyClient
-    return ReadyClient
-
-
-if __name__ == "__main__":  # python -m scorecard_lib.build.kernels SOCKET [PRELUDE [PARENT_PID]]
+if __name__ == "__main__":  # python -m scorecard_lib.build.kernels SOCKET [PREPARATION [PARENT]]
     serve(
         sys.argv[1],
-        sys.argv[2] if len(sys.argv) > 2 else "",
+        KernelPreparation.from_json(sys.argv[2] if len(sys.argv) > 2 else ""),
         parent=int(sys.argv[3]) if len(sys.argv) > 3 else None,
     )
     sys.stdout.flush()

@@ -10,7 +10,7 @@ pandas) so that a build in which nothing changed answers at once:
    environment with the last build; the same key means nothing is run;
 2. otherwise the executor is started *before* the runner is imported: its workers start, and
    the kernels' zygote (``kernels.py``) imports ipykernel and the library and reads the
-   quarter's inputs (``sections.remember_inputs``), while this process imports pandas and
+   quarter's inputs (``preparation.remember_inputs``), while this process imports pandas and
    validates the same inputs (no notebook runs before they pass). With the cache on, work kept
    between builds (``kept.py``: charts drawn, tables validated) is used in this process and in
    the kernels, for the code as it was when the build started;
@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from scorecard_lib.build.executors import EventCallback, PapermillExecutor
+from scorecard_lib.build.preparation import KernelPreparation
 from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT, SECTIONS, data_parameter, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 
@@ -49,24 +50,15 @@ class Built:
 
 def kernel_prelude(
     quarter: Quarter, data_dir: Path | None, kept_in: Path | None = None, code: str = ""
-) -> str:
-    """What runs before any notebook, in the zygote or in a kernel started ahead: the imports
-    every section notebook begins with, and its inputs read once (``remember_inputs``; used
-    by a kernel only if no input file changed since). With ``kept_in`` (the cache folder),
-    charts drawn and tables validated are kept there between builds (``kept.py``), for the
-    code whose fingerprint is ``code``."""
+) -> KernelPreparation:
+    """What the kernels prepare before any notebook, in the zygote or in a kernel started
+    ahead (``preparation.py``; data, not code): the imports every section notebook begins
+    with, and its inputs read once (used by a kernel only if no input file changed since).
+    With ``kept_in`` (the cache folder), charts drawn and tables validated are kept there
+    between builds (``kept.py``), for the code whose fingerprint is ``code``."""
     data = data_parameter(resolve(data_dir, DATA_DIR).resolve())
-    lines = ["import scorecard_lib.present.charts"]
-    if kept_in is not None:
-        lines += [
-            "from scorecard_lib.build.kept import use",
-            f"use({str(kept_in)!r}, {code!r})",
-        ]
-    lines += [
-        "from scorecard_lib.present.sections import remember_inputs",
-        f"remember_inputs({quarter.id!r}, {data!r})",
-    ]
-    return "\n".join(lines) + "\n"
+    kept = "" if kept_in is None else str(kept_in)
+    return KernelPreparation(quarter=quarter.id, data_dir=data, kept_in=kept, code=code)
 
 
 def build(

@@ -492,7 +492,7 @@ def _check_notebook_parameters(
 ) -> None:
     """Every parameter the runner passes is declared in each notebook's ``parameters`` cell;
     papermill would only warn and the notebook would run on its defaults."""
-    from scorecard_lib.build.executors import undeclared_parameters
+    from scorecard_lib.build.papermill_worker import undeclared_parameters
 
     for name in names:
         try:

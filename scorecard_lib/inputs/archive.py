@@ -11,6 +11,9 @@ default), and nothing ever rewrites a record there:
   was a separate step have no block and count as version 1.
 
 This module only reads the archive (it stays light: no pandas); ``publishing.py`` writes it.
+Every reader of a record's ``manifest.json`` (the archive page, the audit, the listing here)
+goes through :func:`read_record_manifest`, so a damaged or hostile manifest gets the same
+plain message everywhere.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scorecard_lib.core.errors import QuarterError
+from scorecard_lib.core.errors import InputError, QuarterError
 from scorecard_lib.core.paths import PROJECT_ROOT, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 
@@ -75,12 +78,59 @@ def parse_folder_name(name: str) -> tuple[Quarter, int] | None:
     return q, version
 
 
-def _publication(folder: Path) -> dict[str, Any]:
+def _shown(path: Path) -> str:
+    """A path for a message: relative to the current directory when inside it."""
     try:
-        data = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
+        return str(path)
+
+
+def _unreadable_because(exc: BaseException) -> str:
+    """Why a manifest could not be read, in a few words (never the file's contents)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(exc, RecursionError):
+        return "its JSON is nested too deeply"
+    if isinstance(exc, OSError):
+        return exc.strerror or type(exc).__name__
+    return type(exc).__name__
+
+
+def read_record_manifest(folder: Path) -> dict[str, Any]:
+    """The ``manifest.json`` of the record in ``folder``, a JSON object. A record is input
+    like any other (it may be damaged, or edited by hand), so InputError (exit 2), naming
+    the file, when it is missing, cannot be read as JSON or is not a JSON object."""
+    path = Path(folder) / MANIFEST_NAME
+    fix = "restore the record's manifest.json from version control: a record is never edited"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise InputError(
+            f"The manifest of the record {path.parent.name} cannot be read "
+            f"({_unreadable_because(exc)})",
+            where=_shown(path),
+            fix=fix,
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            f"The manifest of the record {path.parent.name} is not a JSON object",
+            where=_shown(path),
+            fix=fix,
+        )
+    return data
+
+
+def _publication(folder: Path) -> dict[str, Any]:
+    """The ``publication`` block of a record's manifest; empty when there is none or the
+    manifest cannot be read (listing the archive never fails on one damaged record)."""
+    try:
+        data = read_record_manifest(folder)
+    except InputError:
         return {}
-    block = data.get("publication") if isinstance(data, dict) else None
+    block = data.get("publication")
     return block if isinstance(block, dict) else {}
 
 

@@ -13,25 +13,29 @@ lines, 6 x 2.6 inches), median of 25 calls, and the bytes it adds to the HTML re
 =================================  ========  ===========  ==================
 image written as                   ms/chart  image bytes  bytes in the report
 =================================  ========  ===========  ==================
-SVG, text kept as text (chosen)    43        10,649       10,649 (inline)
-SVG, text drawn as paths           50        36,093       36,093 (inline)
+SVG, text kept as text (chosen)    43        10,649       14,200 (base64)
+SVG, text drawn as paths           50        36,093       48,124 (base64)
 PNG 80 dpi                         51        22,728       30,304 (base64)
 PNG 96 dpi                         53        27,748       37,000 (base64)
 PNG 150 dpi                        57        45,730       60,976 (base64)
 =================================  ========  ===========  ==================
 
-For a report of about 50 charts the chosen format costs about 2 seconds and 0.5 MB, against
+For a report of about 50 charts the chosen format costs about 2 seconds and 0.7 MB, against
 about 2.6 seconds and 1.5-1.9 MB for PNG that is still blurred on a high-resolution screen.
 
 SVG with text kept as text is the fastest and the smallest, and it stays sharp when a reader
-zooms to 200% or more (WCAG 1.4.4), where a PNG blurs. It is written inline into the HTML,
-so there is no base64 overhead. The costs, and what we do about them:
+zooms to 200% or more (WCAG 1.4.4), where a PNG blurs. The report shows it as an ``<img>``
+whose source is the SVG itself (a base64 ``data:`` URL, a third larger than inline SVG), so
+each chart is a document of its own: its ids, styles and text never meet the page's, and the
+report lays the chart out as it comes (:meth:`Chart._repr_html_`). The costs, and what we do
+about them:
 
 * The reader's browser draws the text, so the font must be named with fallbacks
   (``'DejaVu Sans', Verdana, Arial, sans-serif``); layout is computed with matplotlib's own
   bundled DejaVu Sans, so it never depends on the fonts installed on the build machine.
-* Inline SVGs share one id space with the page. Matplotlib writes ids such as ``axes_1`` in
-  every chart, so :func:`_tidy_svg` drops the ids nothing refers to and prefixes the rest with
+* An SVG written inline (the archive page's chart, :meth:`Chart.svg_inline`) shares one id
+  space with the page. Matplotlib writes ids such as ``axes_1`` in every chart, so
+  :func:`_tidy_svg` drops the ids nothing refers to and prefixes the rest with
   the chart's kind, a slug of its title and a short hash of the drawing: deterministic, and
   two charts share ids only if they are the same drawing (so the shared ids mean the same).
 * Determinism: ``svg.hashsalt`` is fixed, the date and software metadata are removed, the
@@ -86,7 +90,7 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.core.store import current_store
 from scorecard_lib.core.values import is_missing
-from scorecard_lib.present.tables import html_table
+from scorecard_lib.present.tables import Table, html_table
 
 SVG_HASHSALT = "scorecard"
 # Any SVG drawn in this process (not only ours) gets stable clip-path and marker ids.
@@ -210,34 +214,41 @@ class Chart:
     row_header: str | None = None
 
     def svg_inline(self) -> str:
-        """The SVG for writing inside HTML, labelled for assistive technology."""
+        """The SVG for writing inside HTML, labelled for assistive technology (the archive
+        page draws its one chart this way)."""
         text = self.image.decode("utf-8")
         label = html.escape(self.alt, quote=True)
         return text.replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
 
+    def image_html(self) -> str:
+        """The picture as an image whose source is the drawing itself (a ``data:`` URL), with
+        the alt text: a drawing of its own, so its ids, styles and text never mix with the
+        page's, and the report lays it out as it is."""
+        encoded = base64.b64encode(self.image).decode("ascii")
+        alt = html.escape(self.alt, quote=True)
+        return f'<img src="data:{self.mime};base64,{encoded}" alt="{alt}">'
+
+    def table(self) -> Table:
+        """The data table behind the chart."""
+        return html_table(self.data, self.title, numeric=self.numeric, row_header=self.row_header)
+
     def table_html(self) -> str:
-        table = html_table(self.data, self.title, numeric=self.numeric, row_header=self.row_header)
-        return table.html
+        """The data table behind the chart (the bare ``<table>``)."""
+        return self.table().html
 
     def _repr_html_(self) -> str:
+        """The chart as the report shows it: caption, picture, and its data table in a
+        collapsed ``<details>``, the table in its labelled scroll box."""
         title = html.escape(self.title)
-        if self.mime == MIME:
-            picture = self.svg_inline()
-        else:
-            encoded = base64.b64encode(self.image).decode("ascii")
-            picture = (
-                f'<img src="data:{self.mime};base64,{encoded}" '
-                f'alt="{html.escape(self.alt, quote=True)}">'
-            )
         # On a narrow screen the picture keeps a readable size and scrolls sideways in its
         # own box (focusable, so it can be scrolled from the keyboard); the page does not.
         return (
             '<figure class="chart">\n'
             f"<figcaption>{title}</figcaption>\n"
             f'<div class="chart-scroll" role="region" aria-label="Chart: {title}" tabindex="0">'
-            f"{picture}</div>\n"
+            f"{self.image_html()}</div>\n"
             f"<details><summary>Data behind this chart: {title}</summary>\n"
-            f"{self.table_html()}\n"
+            f"{self.table()._repr_html_()}\n"
             "</details>\n"
             "</figure>"
         )

@@ -30,6 +30,7 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.read_ahead import take as take_read_ahead
 from scorecard_lib.inputs.loading import Inputs, input_files, load_inputs
 from scorecard_lib.inputs.parameters import PARAM_KEYS
 from scorecard_lib.present import tables
@@ -42,6 +43,18 @@ if TYPE_CHECKING:
 # ``charts`` (matplotlib) is imported by the methods that draw, not here: the runner computes
 # the manifest's results through this module without drawing anything, and a kernel imports
 # it with the library anyway (kernels.PRELOAD).
+
+#: The level of the first heading in an output that has headings, where the section notebooks
+#: show it: a notebook's "#" title is the report's <h2> and its "##" headings <h3>s, so an
+#: output under a "##" heading opens with an <h4>. Every output is made at its level in the
+#: report, and the report lays it out as it is (assembly only fits in an output that a
+#: notebook of one's own places elsewhere).
+OUTPUT_HEADING_LEVEL = 4
+#: The overview's own indicators have their other commentary in Appendix 1, under a "###"
+#: heading there (``notebooks/appendix.ipynb``), so it opens one level deeper.
+APPENDIX_COMMENTARY_LEVEL = OUTPUT_HEADING_LEVEL + 1
+#: The section whose commentary the appendix shows.
+APPENDIX_COMMENTARY_SECTION = "overview"
 
 SECTION_TITLES: dict[str, str] = {
     "overview": "Report to Cabinet",
@@ -150,73 +163,49 @@ def _check_injected_parameters() -> None:
 
 
 # --- inputs read before the kernel started ---------------------------------------------------
-# Kernels forked from a zygote (kernels.py) inherit its memory. The zygote reads the quarter's
-# inputs once (``remember_inputs``, its prelude), while the runner checks them; every kernel
-# then starts with them in memory instead of reading and validating them again (about 0.3 s of
-# CPU a section). They are used only if every input file still has the bytes it had when they
-# were read (sha256 of each file ``loading.input_files`` lists, and the same list of files);
-# anything else is read again as usual. In a process that never called remember_inputs (a
-# notebook opened in Jupyter, plain papermill) nothing changes.
-
-_REMEMBERED: dict[tuple[str, str, str], tuple[tuple[tuple[str, str], ...], Inputs]] = {}
+# Kernels forked from a zygote (build/kernels.py) inherit its memory. The build reads the
+# quarter's inputs once there (build/preparation.py) and hands them down (core/read_ahead.py);
+# every kernel then starts with them in memory instead of reading and validating them again.
+# They are used only for the same quarter and folders, and only if every input file still has
+# the bytes it had when they were read (sha256 of each file ``loading.input_files`` lists, and
+# the same list of files); anything else is read again as usual.
 
 
-def _memo_key(
+def inputs_key(
     quarter: str | Quarter, data_dir: str | Path | None, params_dir: str | Path | None
 ) -> tuple[str, str, str]:
+    """The quarter and folders :func:`load_scorecard` reads, as compared for inputs read
+    ahead (the folders as the notebook parameters resolve them)."""
     q = parse_quarter(quarter)
     data, params = _from_root(data_dir), _from_root(params_dir)
     return (q.id, "" if data is None else str(data), "" if params is None else str(params))
 
 
-def _fingerprint(
+def inputs_fingerprint(
     quarter: str | Quarter, data_dir: str | Path | None, params_dir: str | Path | None
 ) -> tuple[tuple[str, str], ...]:
+    """Each input file :func:`load_scorecard` reads, with the sha256 of its bytes now."""
     import hashlib
 
     files = input_files(quarter, _from_root(data_dir), _from_root(params_dir))
     return tuple((f.as_posix(), hashlib.sha256(f.read_bytes()).hexdigest()) for f in files)
 
 
-def remember_inputs(
-    quarter: str | Quarter, data_dir: str | Path | None = "", params_dir: str | Path | None = ""
-) -> bool:
-    """Read and validate the quarter's inputs now, for the next :func:`load_scorecard` in this
-    process (or in a process forked from it) with the same arguments. False (and nothing kept)
-    if they do not validate or changed while being read."""
-    try:
-        key = _memo_key(quarter, data_dir, params_dir)
-        before = _fingerprint(quarter, data_dir, params_dir)
-        inputs = load_inputs(quarter, _from_root(data_dir), _from_root(params_dir))
-        if _fingerprint(quarter, data_dir, params_dir) != before:
-            return False
-    except Exception:
-        return False
-    _REMEMBERED[key] = (before, inputs)
-    return True
-
-
-def _remembered(
+def _read_ahead(
     quarter: str | Quarter, data_dir: str | Path | None, params_dir: str | Path | None
 ) -> Inputs | None:
-    """The inputs :func:`remember_inputs` kept for these arguments (once), if every input
-    file is unchanged since."""
-    if not _REMEMBERED:
+    """The inputs the build read ahead for these arguments (once), if every input file is
+    unchanged since."""
+    read = take_read_ahead()
+    if read is None:
         return None
     try:
-        key = _memo_key(quarter, data_dir, params_dir)
-    except Exception:  # a bad quarter: load_inputs says what is wrong
+        if inputs_key(quarter, data_dir, params_dir) != read.key:
+            return None
+        same = inputs_fingerprint(quarter, data_dir, params_dir) == read.fingerprint
+    except Exception:  # a bad quarter or an unreadable file: load_inputs says what is wrong
         return None
-    kept = _REMEMBERED.pop(key, None)
-    _REMEMBERED.clear()
-    if kept is None:
-        return None
-    fingerprint, inputs = kept
-    try:
-        same = _fingerprint(quarter, data_dir, params_dir) == fingerprint
-    except OSError:
-        return None
-    return inputs if same else None
+    return read.inputs if same and isinstance(read.inputs, Inputs) else None
 
 
 def load_scorecard(
@@ -232,7 +221,7 @@ def load_scorecard(
     parameter papermill injected that the notebooks do not take (``papermill -p quater ...``).
     """
     _check_injected_parameters()
-    inputs = _remembered(quarter, data_dir, params_dir)
+    inputs = _read_ahead(quarter, data_dir, params_dir)
     if inputs is None:
         inputs = load_inputs(quarter, _from_root(data_dir), _from_root(params_dir))
     unknown = sorted(set(params) - set(PARAM_KEYS))
@@ -307,8 +296,8 @@ class Scorecard:
     def risk_paragraphs(self) -> Html:
         return Html(paper.risks_html(self.paper), "red risks and why")
 
-    def implications(self) -> Html:
-        return Html(paper.implications_html(self.paper), "implications")
+    def implications(self, *, level: int = OUTPUT_HEADING_LEVEL) -> Html:
+        return Html(paper.implications_html(self.paper, level), "implications")
 
     def supporting_information(self) -> Html:
         return Html(paper.list_html(paper.supporting_information(self.quarter)), "appendices")
@@ -460,9 +449,11 @@ class Scorecard:
     def _value_text(self, r: dict[str, Any], key: str = "value") -> str:
         return format_value(r[key], r["unit"], int(r["decimals"]), r.get("unit_label") or "")
 
-    def exceptions(self, section: str | None = None) -> Blocks | Html:
+    def exceptions(
+        self, section: str | None = None, *, level: int = OUTPUT_HEADING_LEVEL
+    ) -> Blocks | Html:
         """Each red indicator with an update (of one section, or all): generated headline,
-        commentary and actions."""
+        commentary and actions; the indicator's name is a heading at ``level``."""
         rows = self.updated_red(section)
         if rows.empty:
             where = "" if section is None else " in this section"
@@ -473,15 +464,15 @@ class Scorecard:
         com = self.inputs.commentary.set_index("indicator_id")
         blocks = []
         for r in rows.to_dict("records"):
-            blocks.append(Html(self._indicator_block(r, com), r["indicator_id"]))
+            blocks.append(Html(self._indicator_block(r, com, level), r["indicator_id"]))
         return Blocks(blocks, f"{section} exceptions", "exceptions")
 
-    def _indicator_block(self, r: dict[str, Any], com: pd.DataFrame) -> str:
+    def _indicator_block(self, r: dict[str, Any], com: pd.DataFrame, level: int) -> str:
         ind = escape(r["indicator_id"])
         sentences = narrative.headline(r, self.quarter)
         parts = [
             f'<div class="headline toc-entry" id="ind-{ind}" data-toc="{escape(r["name"])}">',
-            f"<h4>{escape(r['name'])} {rating_badge_html(r['rating'])}</h4>",
+            f"<h{level}>{escape(r['name'])} {rating_badge_html(r['rating'])}</h{level}>",
             f'<ul class="facts">{"".join(f"<li>{escape(s)}</li>" for s in sentences)}</ul>',
         ]
         if r.get("override_reason"):
@@ -496,19 +487,27 @@ class Scorecard:
             c = com.loc[r["indicator_id"]]
             if c["commentary"]:
                 parts.append(
-                    '<div class="commentary"><h5>Commentary</h5>'
+                    f'<div class="commentary"><h{level + 1}>Commentary</h{level + 1}>'
                     f"{narrative.markdown_html(c['commentary'])}</div>"
                 )
             if c["actions"]:
                 acts = "".join(f"<li>{narrative.markdown_inline(a)}</li>" for a in c["actions"])
-                parts.append(f'<div class="actions"><h5>Actions</h5><ul>{acts}</ul></div>')
+                parts.append(
+                    f'<div class="actions"><h{level + 1}>Actions</h{level + 1}>'
+                    f"<ul>{acts}</ul></div>"
+                )
             if c["author"]:
                 parts.append(_p(f"Commentary from {c['author']}.", "author"))
         parts.append("</div>")
         return "\n".join(parts)
 
-    def commentary(self, section: str) -> Html:
-        """Commentary supplied for the section's other indicators (not red and updated)."""
+    def commentary(self, section: str, *, level: int | None = None) -> Html:
+        """Commentary supplied for the section's other indicators (not red and updated), each
+        under its indicator's name as a heading at ``level`` (by default where the notebooks
+        show it: :data:`APPENDIX_COMMENTARY_LEVEL` for the overview's, in the appendix)."""
+        if level is None:
+            appendix = section == APPENDIX_COMMENTARY_SECTION
+            level = APPENDIX_COMMENTARY_LEVEL if appendix else OUTPUT_HEADING_LEVEL
         red = set(self.updated_red(section)["indicator_id"])
         b = self._rows(section).set_index("indicator_id")
         com = self.inputs.commentary
@@ -521,8 +520,8 @@ class Scorecard:
             text = narrative.markdown_html(c["commentary"]) if c["commentary"] else ""
             acts = "".join(f"<li>{narrative.markdown_inline(a)}</li>" for a in c["actions"])
             items.append(
-                f'<div class="commentary"><h4>{escape(r["name"])} '
-                f"{rating_badge_html(r['rating'])}</h4>{text}"
+                f'<div class="commentary"><h{level}>{escape(r["name"])} '
+                f"{rating_badge_html(r['rating'])}</h{level}>{text}"
                 + (f"<ul>{acts}</ul>" if acts else "")
                 + "</div>"
             )
@@ -779,12 +778,14 @@ class Scorecard:
             row_header="Risk",
         )
 
-    def red_risks(self) -> Html:
-        """Each red risk: description, scores, change, controls and actions."""
+    def red_risks(self, *, level: int = OUTPUT_HEADING_LEVEL) -> Html:
+        """Each red risk: description, scores, change, controls and actions; the risk's title
+        is a heading at ``level``."""
         red = self.red_risk_rows()
         if red.empty:
             return Html(_p("No risk is rated red this quarter."))
-        return Html("\n".join(self._risk_block(r) for r in red.to_dict("records")), "red risks")
+        blocks = "\n".join(self._risk_block(r, level) for r in red.to_dict("records"))
+        return Html(blocks, "red risks")
 
     @staticmethod
     def risk_facts(r: Mapping[str, Any]) -> list[str]:
@@ -800,19 +801,20 @@ class Scorecard:
         ]
 
     @staticmethod
-    def _risk_block(r: dict[str, Any]) -> str:
+    def _risk_block(r: dict[str, Any], level: int = OUTPUT_HEADING_LEVEL) -> str:
         facts = Scorecard.risk_facts(r)
         parts = [
             f'<div class="headline toc-entry" id="risk-{escape(r["risk_id"])}" '
             f'data-toc="{escape(r["title"])}">',
-            f"<h4>{escape(r['title'])} {risk_band_html(r['current_band'])}</h4>",
+            f"<h{level}>{escape(r['title'])} {risk_band_html(r['current_band'])}</h{level}>",
             _p(r["description"] or ""),
             _list(facts, "facts"),
         ]
         controls = split_items(r["controls"])
         if controls:
             parts.append(
-                f'<div class="commentary"><h5>Existing controls</h5>{_list(controls)}</div>'
+                f'<div class="commentary"><h{level + 1}>Existing controls</h{level + 1}>'
+                f"{_list(controls)}</div>"
             )
         actions = split_items(r["actions"])
         if actions:
@@ -821,7 +823,10 @@ class Scorecard:
                 owner = _p(
                     f"Action owner: {r['action_owner']}; due {r['action_due'] or 'not set'}."
                 )
-            parts.append(f'<div class="actions"><h5>Actions</h5>{_list(actions)}{owner}</div>')
+            parts.append(
+                f'<div class="actions"><h{level + 1}>Actions</h{level + 1}>'
+                f"{_list(actions)}{owner}</div>"
+            )
         parts.append("</div>")
         return "\n".join(parts)
 

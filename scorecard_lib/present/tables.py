@@ -3,7 +3,8 @@
 The tables follow GOV.UK guidance for simple data tables: a caption, exactly one header row
 of ``<th scope="col">``, an optional column of row headers (``<th scope="row">``), numbers
 right-aligned (class ``num``, styled by the report's CSS) and no empty cells: a missing value
-is written as "no data". Text is HTML-escaped except in columns the caller names as already
+is written as "no data". A table displays in its labelled scroll box (:func:`scroll_box`), so
+the report lays it out as it is. Text is HTML-escaped except in columns the caller names as already
 safe HTML (the badges from :mod:`scorecard_lib.core.formatting`).
 
 pandas' Styler is not used: it adds random ids unless told otherwise and we need no styling
@@ -26,15 +27,25 @@ from scorecard_lib.core.formatting import NO_DATA_TEXT, format_number
 from scorecard_lib.core.values import is_missing
 
 
+def scroll_box(table_html: str, label: str) -> str:
+    """A table in the focusable box, labelled by its caption, that it scrolls sideways in on
+    a narrow screen while the page does not (WCAG 1.4.10): the form the report shows."""
+    name = html.escape(" ".join(label.split()), quote=True)
+    return (
+        f'<div class="table-wrap" role="region" aria-label="{name}" tabindex="0">'
+        f"{table_html}</div>"
+    )
+
+
 @dataclass(frozen=True)
 class Table:
-    """A finished HTML table. Displays itself in Jupyter."""
+    """A finished HTML table. Displays itself in Jupyter as the report shows it."""
 
-    html: str
+    html: str  # the bare <table>
     caption: str
 
     def _repr_html_(self) -> str:
-        return self.html
+        return scroll_box(self.html, self.caption)
 
     def __repr__(self) -> str:
         return f"<Table: {self.caption}>"

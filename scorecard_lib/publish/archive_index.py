@@ -24,7 +24,6 @@ Layer 6: reads manifests only (``archive.published_records`` finds the records);
 
 from __future__ import annotations
 
-import json
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from scorecard_lib.core.files import write_atomically
 from scorecard_lib.core.formatting import RATINGS, rating_badge_html
 from scorecard_lib.core.paths import resolve
 from scorecard_lib.core.quarters import Quarter
-from scorecard_lib.inputs.archive import ARCHIVE_DIR, published_records
+from scorecard_lib.inputs.archive import ARCHIVE_DIR, published_records, read_record_manifest
 from scorecard_lib.report.assemble import template_environment
 from scorecard_lib.report.manifest import OPEN_DATA_SUBDIR
 
@@ -119,25 +118,6 @@ def _shown(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
         return str(path)
-
-
-def _manifest(folder: Path) -> dict[str, Any]:
-    path = folder / MANIFEST_NAME
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(
-            f"The manifest of the record {folder.name} cannot be read ({type(exc).__name__})",
-            where=_shown(path),
-            fix="restore the record's manifest.json from version control",
-        ) from None
-    if not isinstance(data, dict):
-        raise InputError(
-            f"The manifest of the record {folder.name} is not a JSON object",
-            where=_shown(path),
-            fix="restore the record's manifest.json from version control",
-        )
-    return data
 
 
 def _counts(results: Any) -> tuple[dict[str, int] | None, int | None]:
@@ -235,7 +215,7 @@ def archive_entries(folder: Path) -> list[Entry]:
     quarter the current version first. Raises :class:`InputError` for a manifest that
     cannot be read."""
     records = published_records(Path(folder))
-    results = {r.folder.name: _manifest(r.folder).get("results") for r in records}
+    results = {r.folder.name: read_record_manifest(r.folder).get("results") for r in records}
     by_name = {r.folder.name: r for r in records}
     # The standing record of each quarter, oldest first: what a later quarter is compared to.
     standing = [r for r in records if r.superseded_by is None]

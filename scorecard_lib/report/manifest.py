@@ -19,12 +19,12 @@ import importlib.metadata
 import json
 import platform
 import re
-import subprocess
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from scorecard_lib.core import git
 from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from scorecard_lib.core.version import __version__
 
@@ -33,6 +33,8 @@ SHORT_HASH = 12
 DISTRIBUTION = "scorecard"
 #: What ``source_sha256`` covers (relative to the project root), and what ``git_dirty`` checks.
 CODE_PATHS: tuple[str, ...] = ("scorecard_lib", "notebooks")
+#: Seconds each git question of a build may take (every build asks; a stuck git must not hang it).
+GIT_TIMEOUT = 20
 
 
 def sha256_file(path: Path) -> str:
@@ -87,36 +89,15 @@ def source_sha256(root: Path = PROJECT_ROOT) -> str:
     return h.hexdigest()
 
 
-def _git(*args: str) -> str | None:
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(PROJECT_ROOT), *args],
-            capture_output=True,
-            text=True,
-            timeout=20,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return done.stdout if done.returncode == 0 else None
-
-
-def _git_checkout() -> bool:
-    top = _git("rev-parse", "--show-toplevel")
-    return top is not None and Path(top.strip()).resolve() == PROJECT_ROOT.resolve()
-
-
 def code_version() -> dict[str, Any]:
     """``package_version``, ``source_sha256``, ``git_commit`` (None outside a git checkout of
     the project) and ``git_dirty`` (uncommitted or untracked changes in the code paths; None
     outside a checkout)."""
     commit: str | None = None
     dirty: bool | None = None
-    if _git_checkout():
-        head = _git("rev-parse", "HEAD")
-        commit = head.strip() if head else None
-        status = _git("status", "--porcelain", "--", *CODE_PATHS)
-        dirty = None if status is None else bool(status.strip())
+    if git.is_checkout(timeout=GIT_TIMEOUT):
+        commit = git.head_commit(timeout=GIT_TIMEOUT)
+        dirty = git.has_changes(CODE_PATHS, timeout=GIT_TIMEOUT)
     return {
         "package_version": __version__,
         "source_sha256": source_sha256(),

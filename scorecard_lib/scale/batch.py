@@ -387,7 +387,7 @@ def audit_pair(
     started = time.perf_counter()
     with _ONE_BUILD_AT_A_TIME:
         try:
-            from scorecard_lib.audit.audit import audit_quarter
+            from scorecard_lib.audit import audit_quarter
 
             audited = audit_quarter(
                 quarter,
