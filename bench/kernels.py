@@ -22,7 +22,8 @@ import nbformat
 
 from scorecard_lib.build.executors import PapermillExecutor, SectionJob
 from scorecard_lib.build.normalise import normalise_notebook, notebook_text
-from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from scorecard_lib.core.registry import SECTIONS
 
 Q = "2016-17-Q4"
 

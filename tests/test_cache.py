@@ -26,7 +26,8 @@ from scorecard_lib.build import cache, runner
 from scorecard_lib.build.executors import SectionJob, SectionOutcome
 from scorecard_lib.build.preparation import KernelPreparation
 from scorecard_lib.core.errors import InputError
-from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.inputs import locations
 from scorecard_lib.report import manifest
 
@@ -120,6 +121,19 @@ def _commentary_ids(data: Path) -> dict[str, list[str]]:
     return found
 
 
+def _explained(data: Path) -> set[str]:
+    """The indicators the cover report explains: red with an update this quarter."""
+    from scorecard_lib import load_scorecard
+
+    return set(load_scorecard(Q, data_dir=data).updated_red()["indicator_id"])
+
+
+def _with_commentary(data: Path, section: str, explained: bool) -> str:
+    """An indicator of ``section`` with commentary this quarter, red with an update or not."""
+    red = _explained(data)
+    return next(i for i in _commentary_ids(data)[section] if (i in red) == explained)
+
+
 @pytest.fixture
 def built(data: Path, tmp_path: Path) -> tuple[Path, Path, RecordingExecutor]:
     """One full build with the cache: every section executed."""
@@ -156,23 +170,37 @@ def test_an_edited_published_file_is_rebuilt_from_the_cache(built: Any) -> None:
 # --- commentary: only the section that shows it ---------------------------------------------
 
 
-def _readers(section: str) -> set[str]:
-    """The report sections that show commentary of ``section``'s indicators: the section
-    itself, the cover report (it explains every section's red indicators with an update) and,
-    for the overview's indicators, the appendix."""
-    return {section, "overview"} | ({"appendix"} if section == "overview" else set())
+def _readers(data: Path, indicator: str) -> set[str]:
+    """The report sections that show ``indicator``'s commentary: the cover report when it is
+    red with an update (it explains those, and its section only links to the explanation);
+    otherwise its own section, or the appendix for an indicator without a service section."""
+    if indicator in _explained(data):
+        return {"overview"}
+    section = _section_of(data)[indicator]
+    return {"appendix"} if section == "overview" else {section}
 
 
-@pytest.mark.parametrize("section", ["overview", "childrens_services", "adult_care", "workforce"])
-def test_commentary_edited_in_one_section_re_executes_only_that_section(
-    built: Any, section: str
+@pytest.mark.parametrize(
+    ("section", "explained"),
+    [
+        ("overview", False),
+        ("childrens_services", True),
+        ("childrens_services", False),
+        ("adult_care", True),
+        ("adult_care", False),
+        ("workforce", True),
+        ("workforce", False),
+    ],
+)
+def test_commentary_edited_re_executes_only_the_sections_that_show_it(
+    built: Any, section: str, explained: bool
 ) -> None:
     data, out, ex = built
-    indicator = _commentary_ids(data)[section][0]
+    indicator = _with_commentary(data, section, explained)
     _edit_commentary(data, indicator)
     events: list[tuple[str, str]] = []
     _build(data, out, ex, on_event=lambda s, e, _t: events.append((s, e)))
-    expected = _readers(section)
+    expected = _readers(data, indicator)
     assert ex.ran == expected
     assert sorted(s for s, e in events if e == "from cache") == sorted(ALL - expected)
 
@@ -185,7 +213,7 @@ def test_actions_and_author_count_as_commentary(built: Any) -> None:
     entries[ind]["author"] = "Someone else"
     path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
     _build(data, out, ex)
-    assert ex.ran == _readers("workforce")
+    assert ex.ran == _readers(data, ind)
 
 
 def test_new_commentary_for_an_indicator_re_executes_its_section(built: Any) -> None:
@@ -198,7 +226,7 @@ def test_new_commentary_for_an_indicator_re_executes_its_section(built: Any) -> 
     entries[ind] = {"commentary": "New words.\n", "actions": [], "author": "A. Officer"}
     path.write_text(yaml.safe_dump(entries, sort_keys=False), encoding="utf-8")
     _build(data, out, ex)
-    assert ex.ran == _readers("adult_care")
+    assert ex.ran == _readers(data, ind) == {"adult_care"}
 
 
 def test_an_indicator_moved_to_another_section_re_executes_everything(built: Any) -> None:
@@ -371,9 +399,9 @@ def test_an_input_edited_during_the_build_is_not_cached(data: Path, tmp_path: Pa
     assert not (out / Q).exists()
     again = RecordingExecutor()
     _build(data, out, again)
-    # adult_care (and the cover report, which shows every section's red indicators with an
-    # update) ran before or during the edit: their results belong to neither version
-    assert again.ran == _readers("adult_care")
+    # the sections that show the edited commentary ran before or during the edit: their
+    # results belong to neither version; every other section's result was kept
+    assert again.ran == _readers(data, ind)
 
 
 def test_a_damaged_entry_is_not_used(built: Any) -> None:
@@ -381,9 +409,10 @@ def test_a_damaged_entry_is_not_used(built: Any) -> None:
     entries = sorted((out / ".cache" / "sections" / "appendix").glob("*.ipynb"))
     assert len(entries) == 1
     entries[0].write_text(entries[0].read_text(encoding="utf-8").replace("Appendix", "Apendix"))
-    _edit_commentary(data, _commentary_ids(data)["overview"][0])  # so the run is not skipped
+    ind = _with_commentary(data, "workforce", explained=False)
+    _edit_commentary(data, ind)  # so the run is not skipped; the appendix does not show it
     _build(data, out, ex)
-    assert ex.ran == {"overview", "appendix"}
+    assert ex.ran == {"workforce", "appendix"}
 
 
 def test_a_failed_section_keeps_the_others_cached(data: Path, tmp_path: Path) -> None:
@@ -414,7 +443,7 @@ def test_a_failed_section_keeps_the_others_cached(data: Path, tmp_path: Path) ->
 
 def test_old_entries_are_pruned(built: Any) -> None:
     data, out, ex = built
-    ind = _commentary_ids(data)["workforce"][0]
+    ind = _with_commentary(data, "workforce", explained=False)
     for n in range(cache.KEEP_PER_SECTION + 3):
         _edit_commentary(data, ind, f" Draft {n}.")
         _build(data, out, ex)
@@ -469,6 +498,7 @@ def test_each_section_shows_only_the_commentary_it_is_keyed_on(data: Path, tmp_p
     floor = _floor()
     params = {"quarter": Q, "data_dir": str(data)}
     sections = _section_of(data)
+    red = _explained(data)
     path = data / Q / "commentary.yaml"
     original = path.read_text(encoding="utf-8")
     entries = yaml.safe_load(original)
@@ -494,14 +524,66 @@ def test_each_section_shows_only_the_commentary_it_is_keyed_on(data: Path, tmp_p
         path.write_text(yaml.safe_dump(edited, sort_keys=False), encoding="utf-8")
 
     for section in SECTIONS:
-        reads = cache.COMMENTARY_READ[section]
+        shown = cache.COMMENTARY_READ[section]
+
+        def inside(ind: str, shown: Any = shown) -> bool:
+            return bool(shown.includes({sections[ind]}, ind in red))
+
         base = run(section, "base")
-        rewrite(lambda ind, reads=reads: sections[ind] in reads)
+        rewrite(inside)  # every entry it is not keyed on
         assert run(section, f"outside-{section}") == base, section
-        if any(sections[ind] in reads for ind in entries):
-            rewrite(lambda ind, reads=reads: sections[ind] not in reads)
+        if any(inside(ind) for ind in entries):
+            rewrite(lambda ind: not inside(ind))  # every entry it is keyed on
             assert run(section, f"inside-{section}") != base, section
         path.write_text(original, encoding="utf-8")
+
+
+def _edited_against_a_full_build(
+    data: Path, tmp_path: Path, indicator: str
+) -> tuple[set[str], dict[str, bytes]]:
+    """Build with the cache (notebooks really run, in-process), edit ``indicator``'s
+    commentary, build again; check the result is byte-identical to a build without the cache
+    of the edited data. Returns the sections re-executed and the published files."""
+    executor = _floor().InProcessExecutor()
+    out = tmp_path / "cached"
+    _build(data, out, executor)
+    _edit_commentary(data, indicator, " A sentence only this edit wrote.")
+    events: list[tuple[str, str]] = []
+    _build(data, out, executor, on_event=lambda s, e, _t: events.append((s, e)))
+    ran = {s for s, e in events if e == "finished"}
+    assert ran | {s for s, e in events if e == "from cache"} == ALL
+    runner.run_quarter(Q, data_dir=data, out_dir=tmp_path / "full", executor=executor)
+    published = _snapshot(out / Q)
+    assert published == _snapshot(tmp_path / "full" / Q)
+    return ran, published
+
+
+def _shows_edit(published: dict[str, bytes], name: str) -> bool:
+    return b"A sentence only this edit wrote." in published[name]
+
+
+@pytest.mark.slow
+def test_an_explanation_edited_shows_in_the_cover_report(data: Path, tmp_path: Path) -> None:
+    """A red indicator with an update: its commentary is in the cover report's exceptions, so
+    the overview runs again; its section only links there and comes from the cache."""
+    ind = _with_commentary(data, "childrens_services", explained=True)
+    ran, published = _edited_against_a_full_build(data, tmp_path, ind)
+    assert ran == {"overview"}
+    assert _shows_edit(published, "notebooks/overview.ipynb")
+    assert _shows_edit(published, "report.html")
+    assert not _shows_edit(published, "notebooks/childrens_services.ipynb")
+
+
+@pytest.mark.slow
+def test_other_commentary_edited_leaves_the_cover_report_cached(data: Path, tmp_path: Path) -> None:
+    """An indicator that is not red with an update: its commentary is shown in its section
+    only, so the cover report is taken from the cache."""
+    ind = _with_commentary(data, "childrens_services", explained=False)
+    ran, published = _edited_against_a_full_build(data, tmp_path, ind)
+    assert ran == {"childrens_services"}
+    assert _shows_edit(published, "notebooks/childrens_services.ipynb")
+    assert _shows_edit(published, "report.html")
+    assert not _shows_edit(published, "notebooks/overview.ipynb")
 
 
 # --- with real kernels ------------------------------------------------------------------------
@@ -514,10 +596,11 @@ def test_a_build_from_the_cache_is_byte_identical_to_a_full_build(
     cached = tmp_path / "cached"
     first = runner.run_quarter(Q, data_dir=data, out_dir=cached, cache=True)
     assert [o.attempts > 0 for o in first.sections] == [True] * len(SECTIONS)
-    _edit_commentary(data, _commentary_ids(data)["workforce"][0])
+    ind = _with_commentary(data, "workforce", explained=True)
+    _edit_commentary(data, ind)
     second = runner.run_quarter(Q, data_dir=data, out_dir=cached, cache=True)
     executed = sorted(o.section for o in second.sections if o.attempts > 0)
-    assert executed == ["overview", "workforce"]  # the cover explains workforce's reds too
+    assert executed == ["overview"]  # the cover explains workforce's red ones; workforce links
     full = runner.run_quarter(Q, data_dir=data, out_dir=tmp_path / "full")
     a, b = _snapshot(cached / Q), _snapshot(full.out_folder)
     assert sorted(a) == sorted(b)

@@ -10,37 +10,39 @@ from typing import Any
 import pytest
 
 from scorecard_lib import cli
-from scorecard_lib.build import runner
+from scorecard_lib.build import pipeline, runner
 from scorecard_lib.build.executors import SectionOutcome
 from scorecard_lib.core.errors import QuarterError, ValidationError
-from scorecard_lib.core.paths import PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.core.registry import SECTIONS
 
 
 def _fake_run(tmp_path: Path, seen: dict[str, Any]) -> Any:
-    def run_quarter(quarter: str, **kwargs: Any) -> runner.RunResult:
+    def build(quarter: str, **kwargs: Any) -> pipeline.Built:
         seen.update(kwargs, quarter=quarter)
         on_event = kwargs["on_event"]
         on_event("overview", "started", None)
         on_event("overview", "finished", 3.14)
         on_event("workforce", "failed", 12.0)
         folder = tmp_path / "outputs" / "2016-17-Q4"
-        return runner.RunResult(
+        result = runner.RunResult(
             quarter_id="2016-17-Q4",
             out_folder=folder,
             report=folder / "report.html",
             manifest=folder / "manifest.json",
             seconds=4.2,
         )
+        return pipeline.Built(parse_quarter(quarter), result.report, run=result)
 
-    return run_quarter
+    return build
 
 
 def test_run_prints_progress_and_where_the_report_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(runner, "run_quarter", _fake_run(tmp_path, seen))
+    monkeypatch.setattr(pipeline, "build", _fake_run(tmp_path, seen))
     monkeypatch.chdir(tmp_path)
     code = cli.main(["run", "2016/17 Q4", "--data", "mydata", "--out", "outputs", "--jobs", "2"])
     out, err = capsys.readouterr()
@@ -85,7 +87,7 @@ def test_errors_print_their_message_and_exit_code_without_a_traceback(
     def fail(*_a: Any, **_k: Any) -> None:
         raise error
 
-    monkeypatch.setattr(runner, "run_quarter", fail)
+    monkeypatch.setattr(pipeline, "build", fail)
     code = cli.main(["run", "2016-17-Q4"])
     out, err = capsys.readouterr()
     assert code == error.exit_code  # type: ignore[attr-defined]
@@ -113,7 +115,7 @@ def test_a_validation_error_lists_every_problem(
     def fail(*_a: Any, **_k: Any) -> None:
         raise ValidationError(problems)
 
-    monkeypatch.setattr(runner, "run_quarter", fail)
+    monkeypatch.setattr(pipeline, "build", fail)
     assert cli.main(["run", "2016-17-Q4"]) == 2
     err = capsys.readouterr().err
     assert "The input data has 2 problems:" in err
@@ -123,7 +125,7 @@ def test_a_validation_error_lists_every_problem(
 def test_an_unreadable_quarter_fails_before_the_runner(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(runner, "run_quarter", lambda *a, **k: pytest.fail("ran"))
+    monkeypatch.setattr(pipeline, "build", lambda *a, **k: pytest.fail("ran"))
     assert cli.main(["run", "2016-17-Q5"]) == 2
     err = capsys.readouterr().err
     assert "'2016-17-Q5' is not a quarter we can read" in err and "Traceback" not in err
@@ -133,7 +135,7 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_a: Any, **_k: Any) -> None:
         raise QuarterError("no data")
 
-    monkeypatch.setattr(runner, "run_quarter", fail)
+    monkeypatch.setattr(pipeline, "build", fail)
     with pytest.raises(QuarterError):
         cli.main(["--debug", "run", "2016-17-Q4"])
 
@@ -142,7 +144,7 @@ def test_interrupt(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     def interrupted(*_a: Any, **_k: Any) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runner, "run_quarter", interrupted)
+    monkeypatch.setattr(pipeline, "build", interrupted)
     assert cli.main(["run", "2016-17-Q4"]) == 130
     err = capsys.readouterr().err
     assert "Interrupted; nothing was published." in err and "Traceback" not in err
@@ -154,7 +156,7 @@ def test_os_errors_are_one_line(
     def denied(*_a: Any, **_k: Any) -> None:
         raise PermissionError(13, "Permission denied", "/srv/outputs/2016-17-Q4")
 
-    monkeypatch.setattr(runner, "run_quarter", denied)
+    monkeypatch.setattr(pipeline, "build", denied)
     assert cli.main(["run", "2016-17-Q4"]) == 2
     err = capsys.readouterr().err
     assert "Could not read or write a file (/srv/outputs/2016-17-Q4): Permission denied" in err

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.inputs.locations import available_quarters
 
 pytestmark = pytest.mark.e2e

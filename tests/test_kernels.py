@@ -22,7 +22,8 @@ from scorecard_lib.build.executors import KERNEL_ENV, PapermillExecutor, Section
 from scorecard_lib.build.normalise import normalise_notebook, notebook_text
 from scorecard_lib.build.preparation import KernelPreparation, remember_inputs
 from scorecard_lib.core import read_ahead
-from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, SECTIONS
+from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PROJECT_ROOT
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.present import sections
 
 Q = "2016-17-Q4"

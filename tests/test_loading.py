@@ -22,9 +22,10 @@ from scorecard_lib.build import runner
 from scorecard_lib.core.errors import InputError, QuarterError, ValidationError
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.inputs import loading, locations
 from scorecard_lib.inputs.validate import quarter_argument, validate_quarter
-from scorecard_lib.present import sections
+from scorecard_lib.present import notebook_parameters, sections
 
 Q = "2016-17-Q4"
 
@@ -267,7 +268,7 @@ def test_papermill_parameters_a_notebook_does_not_take_are_an_error(
     shell = types.SimpleNamespace(user_ns={"_ih": history})
     fake = types.SimpleNamespace(get_ipython=lambda: shell)
     monkeypatch.setitem(sys.modules, "IPython", fake)
-    assert sections.injected_parameters() == ["quarter", "quater"]
+    assert notebook_parameters.injected_parameters() == ["quarter", "quater"]
     with pytest.raises(InputError, match="given the parameter quater, which it does not take"):
         sections.load_scorecard(Q)
     history[1] = '# Parameters\nquarter = "2016-17-Q4"\ndata_dir = ""\ntitle = "T"\n'
@@ -276,7 +277,7 @@ def test_papermill_parameters_a_notebook_does_not_take_are_an_error(
 
 def test_outside_a_kernel_nothing_was_injected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
-    assert sections.injected_parameters() == []
+    assert notebook_parameters.injected_parameters() == []
 
 
 def test_the_runner_refuses_a_notebook_that_does_not_declare_its_parameters(
@@ -314,8 +315,8 @@ def test_the_runner_refuses_a_notebook_that_does_not_declare_its_parameters(
 def test_project_notebooks_declare_what_the_runner_and_papermill_users_pass() -> None:
     import papermill
 
-    for name in runner.SECTIONS:
+    for name in SECTIONS:
         declared = set(
             papermill.inspect_notebook(str(PROJECT_ROOT / "notebooks" / f"{name}.ipynb"))
         )
-        assert declared == set(sections.NOTEBOOK_PARAMETERS), name
+        assert declared == set(notebook_parameters.NOTEBOOK_PARAMETERS), name

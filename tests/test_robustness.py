@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from scorecard_lib import cli
-from scorecard_lib.build import runner
+from scorecard_lib.build import pipeline, runner
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 
 NOTEBOOKS = PROJECT_ROOT / "tests" / "fixtures" / "bad_input" / "notebooks"
@@ -32,9 +32,9 @@ WRAPPER = """
 import sys
 from pathlib import Path
 from scorecard_lib import cli
-from scorecard_lib.build import runner
-runner.NOTEBOOKS_DIR = Path(sys.argv[1])
-runner.SECTIONS = tuple(sys.argv[2].split(","))
+from scorecard_lib.build import pipeline
+pipeline.NOTEBOOKS_DIR = Path(sys.argv[1])
+pipeline.SECTIONS = tuple(sys.argv[2].split(","))
 raise SystemExit(cli.main(sys.argv[3:]))
 """
 
@@ -102,8 +102,8 @@ def test_failing_sections_are_named_and_nothing_is_published(
 ) -> None:
     out = tmp_path / "outputs"
     before = publish_fake(out)
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", NOTEBOOKS)
-    monkeypatch.setattr(runner, "SECTIONS", ("fine", "raises", "dies", "sleepy"))
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", NOTEBOOKS)
+    monkeypatch.setattr(pipeline, "SECTIONS", ("fine", "raises", "dies", "sleepy"))
     status = cli.main(["run", Q, "--out", str(out), "--jobs", "2", "--timeout", "2"])
     err = capsys.readouterr().err
 
@@ -272,8 +272,17 @@ def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
     html = result.report.read_text(encoding="utf-8")
     notebook = (result.out_folder / "notebooks" / "overview.ipynb").read_text("utf-8")
     for shown in (html, notebook):  # escaped text may still read "onerror=": harmless
-        for raw in ("<script", "<img", "<b onclick", 'href="javascript', "href='javascript"):
+        for raw in ("<script", "<img src=x", "<b onclick"):
             assert raw not in shown, raw
+    assert 'href="javascript' not in notebook
+    # The report as a browser reads it: the hostile text is there only as text, never as markup.
+    import lxml.html
+
+    document = lxml.html.document_fromstring(html)
+    assert not document.xpath("//script")
+    assert not document.xpath("//*[@onclick or @onerror]")
+    assert not document.xpath("//a[starts-with(normalize-space(@href), 'javascript')]")
+    assert all(src.startswith("data:image/svg+xml") for src in document.xpath("//img/@src"))
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<strong>bold</strong>" in html
 
@@ -442,8 +451,8 @@ def test_a_full_disk_while_publishing_is_said_plainly_and_nothing_is_published(
 
     out = tmp_path / "outputs"
     before = publish_fake(out)
-    monkeypatch.setattr(runner, "NOTEBOOKS_DIR", NOTEBOOKS)
-    monkeypatch.setattr(runner, "SECTIONS", ("fine",))
+    monkeypatch.setattr(pipeline, "NOTEBOOKS_DIR", NOTEBOOKS)
+    monkeypatch.setattr(pipeline, "SECTIONS", ("fine",))
 
     def full(*_a: object, **_k: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -173,7 +173,7 @@ def test_run_publishes_report_notebooks_and_manifest(
         "report.html",
     ]
     assert _leftovers(tmp_path) == [] and not (tmp_path / ".failed").exists()
-    assert calls["check"] == [("Q4 2016/17", DATA_DIR.resolve())]
+    assert calls["check"] == [(parse_quarter(Q), DATA_DIR.resolve())]
     assert len(calls["validate"]) == 1
 
     # jobs: absolute paths, the default data folder as "", kernels in the project root

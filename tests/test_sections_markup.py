@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 
-from scorecard_lib.core.paths import SECTIONS
+from scorecard_lib.core.registry import SECTIONS
 from scorecard_lib.present.sections import Scorecard, load_scorecard
 from scorecard_lib.report import notebook_markdown
 from scorecard_lib.report.assemble import TEMPLATE_IDS

@@ -30,14 +30,14 @@ def _split_provenance(text: str) -> tuple[str, str]:
 
 def _report_order(name: str) -> tuple[int, str]:
     """Files in the order the report shows them: the sections in order, then the rest."""
-    from scorecard_lib.core.paths import SECTIONS
+    from scorecard_lib.core.registry import SECTIONS
 
     stem = Path(name).stem
     return (SECTIONS.index(stem) if stem in SECTIONS else len(SECTIONS), name)
 
 
 def _section_title(name: str) -> str:
-    from scorecard_lib.present.sections import SECTION_TITLES
+    from scorecard_lib.core.registry import SECTION_TITLES
 
     stem = Path(name).stem
     return SECTION_TITLES.get(stem, stem)

@@ -8,8 +8,8 @@ A section's **key** is a sha256 over everything that can change its executed not
 - the quarter's input files as ``loading.input_files`` lists them (catalogue, settings, the
   parameters file, and every file of this and every earlier quarter, which carry-forward and
   trends read), each by its sha256, with one refinement: of this quarter's
-  ``commentary.yaml`` a section is keyed only on the entries it shows (see
-  :data:`COMMENTARY_READ`);
+  ``commentary.yaml`` a section is keyed only on the entries it shows (its
+  ``registry.CommentaryShown``; ``commentary.py``);
 - the notebook parameters, the Python version and executable, every installed distribution
   and its version, every ``python3`` kernel spec Jupyter could pick, the kernels' environment
   and arguments, and which executor ran it.
@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import platform
@@ -50,14 +49,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scorecard_lib.build.commentary import CommentarySlices
 from scorecard_lib.core.files import write_atomically
-from scorecard_lib.core.paths import (
-    DATA_DIR,
-    NOTEBOOKS_DIR,
-    OUTPUTS_DIR,
-    PARAMS_DIR,
+from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, OUTPUTS_DIR, PARAMS_DIR, resolve
+from scorecard_lib.core.registry import (
+    COMMENTARY_SHOWN,
     SECTIONS,
-    resolve,
+    CommentaryShown,
+    notebook_path,
 )
 from scorecard_lib.report import manifest
 
@@ -69,23 +68,11 @@ KEEP_PER_SECTION = 8
 COMMENTARY_FILE = "commentary.yaml"
 CATALOGUE_FILE = "catalogue.csv"
 
-#: Which indicators' commentary each section shows, by the ``section`` column of the catalogue.
-#: Only this quarter's ``commentary.yaml`` is read by the report (``loading.load_inputs``), and
-#: it holds every section's commentary; keying a section on the whole file would re-execute
-#: every section when one line of one section's commentary changes. A section not listed here
-#: is keyed on the whole file. An entry whose indicator is not in the catalogue counts for every
-#: section. ``tests/test_cache.py`` checks these declarations against the real notebooks: it
-#: changes each other section's commentary and checks the section's output does not change.
-COMMENTARY_READ: Mapping[str, frozenset[str]] = {
-    # the cover report explains every section's red indicators with an update
-    "overview": frozenset({"overview", "childrens_services", "adult_care", "workforce"}),
-    "childrens_services": frozenset({"childrens_services"}),
-    "adult_care": frozenset({"adult_care"}),
-    "workforce": frozenset({"workforce"}),
-    "corporate_risk": frozenset(),
-    # Appendix 1 shows the other commentary of the indicators without a service section
-    "appendix": frozenset({"overview"}),
-}
+#: Which commentary each section shows (``registry.REGISTRY``). A section not listed is keyed
+#: on the whole file. ``tests/test_cache.py`` checks these declarations against the real
+#: notebooks: it rewrites every entry a section is not keyed on and checks the section's output
+#: does not change, and the entries it is keyed on and checks it does.
+COMMENTARY_READ: Mapping[str, CommentaryShown] = COMMENTARY_SHOWN
 
 
 # --- hashing helpers ----------------------------------------------------------------------------
@@ -107,15 +94,6 @@ def _file_sha(path: Path) -> str:
         return "missing"
     except OSError as exc:  # unreadable: never equal to anything stored
         return f"unreadable {type(exc).__name__} {time.time_ns()}"
-
-
-def _canonical(value: Any) -> Any:
-    """A JSON-able form of parsed YAML in which every distinct value stays distinct."""
-    if isinstance(value, Mapping):
-        return ["map", sorted([repr(k), _canonical(v)] for k, v in value.items())]
-    if isinstance(value, list | tuple):
-        return ["list", [_canonical(v) for v in value]]
-    return [type(value).__name__, repr(value)]
 
 
 def installed_packages() -> list[str]:
@@ -180,60 +158,6 @@ def executor_id(executor: object | None) -> str:
     return f"{kind.__module__}.{kind.__qualname__}{':' + str(token) if token else ''}"
 
 
-# --- commentary slices --------------------------------------------------------------------------
-
-
-def _catalogue_sections(catalogue: Path) -> dict[str, set[str]] | None:
-    """indicator id -> the catalogue sections it is listed in; None if unreadable. Read with
-    the same pandas call as ``loading`` (only the runner gets here; pandas is loaded)."""
-    try:
-        import pandas as pd
-
-        from scorecard_lib.inputs import readers
-
-        text = readers.read_capped(catalogue, readers.MAX_CSV_BYTES, encoding="utf-8-sig")
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-        ids = [str(x).strip() for x in df["indicator_id"].tolist()]
-        sections = [str(x).strip() for x in df["section"].tolist()]
-    except Exception:
-        return None
-    found: dict[str, set[str]] = {}
-    for ind, section in zip(ids, sections, strict=True):
-        found.setdefault(ind, set()).add(section)
-    return found
-
-
-class _CommentarySlicer:
-    """Digests of the part of one ``commentary.yaml`` each section reads."""
-
-    def __init__(self, path: Path, catalogue: Path) -> None:
-        self.path = path
-        self.raw_sha = _file_sha(path)
-        self.entries: list[tuple[str, Any, set[str] | None]] | None = None
-        try:
-            from scorecard_lib.inputs import readers
-
-            # exactly as loading reads it, so the slice sees what the notebooks see
-            data = readers.load_yaml(readers.read_capped(path, readers.MAX_YAML_BYTES))
-        except Exception:
-            return  # unreadable: every section is keyed on the whole file
-        sections = _catalogue_sections(catalogue)
-        if not isinstance(data, Mapping) or sections is None:
-            return
-        entries = []
-        for key, value in data.items():
-            where = sections.get(str(key).strip())
-            entries.append((repr(key), _canonical(value), where))
-        self.entries = entries
-
-    def digest(self, reads: frozenset[str] | None) -> str:
-        if reads is None or self.entries is None:
-            return f"whole:{self.raw_sha}"
-        # An entry whose indicator is unknown (where is None) counts for every section.
-        kept = [[k, v] for k, v, where in self.entries if where is None or where & reads]
-        return f"slice:{_digest(kept)}"
-
-
 # --- keys ---------------------------------------------------------------------------------------
 
 
@@ -246,6 +170,9 @@ class RunContext:
     inputs: tuple[Path, ...]
     parameters: Mapping[str, Any]
     executor: str
+    #: the indicators red with an update this quarter (``commentary.explained_indicators``);
+    #: None when not known, and then each section is keyed on all of its indicators' commentary
+    explained: frozenset[str] | None = None
 
 
 def section_keys(
@@ -256,18 +183,21 @@ def section_keys(
     """section -> key (see the module docstring) for every notebook given."""
     env = dict(environment) if environment is not None else environment_fingerprint()
     current_commentary = context.data / context.quarter / COMMENTARY_FILE
-    slicer: _CommentarySlicer | None = None
+    slices: CommentarySlices | None = None
+    whole = ""
     plain: list[tuple[str, str]] = []
     for path in sorted(context.inputs, key=lambda p: p.as_posix()):
         if path == current_commentary:
-            slicer = _CommentarySlicer(path, context.data / CATALOGUE_FILE)
+            slices = CommentarySlices(path, context.data / CATALOGUE_FILE, context.explained)
+            whole = f"whole:{_file_sha(path)}"
         else:
             plain.append((path.as_posix(), _file_sha(path)))
     keys = {}
     for section, notebook in notebooks.items():
-        commentary = (
-            slicer.digest(COMMENTARY_READ.get(section)) if slicer is not None else "not an input"
-        )
+        commentary = "not an input"
+        if slices is not None:
+            shown = slices.shown(COMMENTARY_READ.get(section))
+            commentary = whole if shown is None else f"slice:{_digest(shown)}"
         keys[section] = _digest(
             {
                 "kind": "section",
@@ -560,9 +490,22 @@ class BuildCache:
             return None  # a published file was edited or removed: build again
         return folder
 
-    def wrap(self, executor: Any, parameters: Mapping[str, Any], inputs: Iterable[Path]) -> Any:
+    def unchanged(self) -> Path | None:
+        """As :meth:`up_to_date`, but never raises: anything unusual means "build"."""
+        try:
+            return self.up_to_date()
+        except Exception:
+            return None
+
+    def wrap(
+        self,
+        executor: Any,
+        parameters: Mapping[str, Any],
+        inputs: Iterable[Path],
+        explained: frozenset[str] | None = None,
+    ) -> Any:
         """``executor`` behind the section cache. Takes the run's key: call it after the inputs
-        were validated and before anything runs."""
+        were validated and before anything runs. ``explained``: as ``RunContext.explained``."""
         self.inputs = [Path(p) for p in inputs]
         self.key_at_start = self._run_key(self.inputs)
         context = RunContext(
@@ -571,6 +514,7 @@ class BuildCache:
             inputs=tuple(self.inputs),
             parameters=dict(parameters),
             executor=self.executor,
+            explained=explained,
         )
         self.wrapped = CachingExecutor(executor, SectionStore(self.out), context)
         return self.wrapped
@@ -622,8 +566,7 @@ def up_to_date(
         out = resolve(out_dir, OUTPUTS_DIR).resolve()
         if not (out / CACHE_DIR / "runs" / f"{q.id}.json").is_file():
             return None
-        nb_dir = NOTEBOOKS_DIR.resolve()
-        notebooks = {s: nb_dir / f"{s}.ipynb" for s in SECTIONS}
+        notebooks = {s: notebook_path(s, NOTEBOOKS_DIR.resolve()) for s in SECTIONS}
         return BuildCache(q.id, data=data, out=out, notebooks=notebooks, word=word).up_to_date()
     except Exception:
         return None

@@ -1,24 +1,19 @@
-"""Run one quarter: execute every section notebook, assemble the report, publish atomically.
+"""The steps of a build, each one function that ``pipeline.build`` calls in order.
 
-``run_quarter("2016-17-Q4")`` does, in order:
-
-1. check the quarter has data and its inputs are valid (``loading``); a problem raises before
-   any notebook runs (kernels, or the process they are forked from, may already be starting:
-   see ``build.py``);
-2. execute each section notebook (``notebooks/<section>.ipynb``) in parallel with the executor
-   into a staging folder ``OUT/.staging-<quarter>-<pid>/notebooks/``;
-3. if any section failed: keep the failed notebooks in ``OUT/.failed/<quarter>/`` and raise
-   :class:`SectionsFailed` (an ExecutionError, exit code 1); ``OUT/<quarter>`` is not touched;
-4. otherwise normalise every executed notebook (byte-deterministic), write the open data
-   (``opendata.py``, from the same results the manifest records), build ``report.html``
-   (``assemble.build_report``), with ``docx`` the Word paper ``report.docx`` (``word.py``, in
-   this process, from the inputs already loaded), and ``manifest.json``, then write it out:
-   the old ``OUT/<quarter>`` is renamed aside, the staging folder renamed into its place,
-   the old copy deleted. ``OUT`` holds drafts (``outputs/``, ignored by git), so this is
-   never refused; published records live in the archive (``archive.py``), which
-   ``publishing.py`` adds to through this same function and nothing rewrites.
-
-A lock file ``OUT/.<quarter>.lock`` keeps two runs of the same quarter from interleaving.
+3. :func:`load_and_validate`: the quarter has data, every input is valid (``loading``), the
+   notebooks declare their parameters; a problem raises before any notebook runs (kernels, or
+   the process they are forked from, may already be starting: see ``pipeline.py``);
+4. :func:`run_sections`: inside :func:`draft_folder` (the lock ``OUT/.<quarter>.lock`` and a
+   staging folder ``OUT/.staging-<quarter>-<pid>/``), execute each section notebook in
+   parallel and normalise it (byte-deterministic). If any section failed, its notebook is kept
+   in ``OUT/.failed/<quarter>/`` and :class:`SectionsFailed` (exit code 1) is raised;
+   ``OUT/<quarter>`` is not touched;
+5. :func:`assemble_report`: the open data, ``report.html`` and, with ``docx``, the Word paper;
+6. :func:`write_record`: ``manifest.json``;
+7. :func:`put_in_place`: the old ``OUT/<quarter>`` is renamed aside, the staging folder renamed
+   into its place, the old copy deleted. ``OUT`` holds drafts (``outputs/``, ignored by git),
+   so this is never refused; published records live in the archive, which ``publishing.py``
+   adds to through :func:`run_quarter` and nothing rewrites.
 
 Notebook parameters are ``quarter`` (the canonical id) and ``data_dir``: ``""`` for the
 project's own ``data/``, the path relative to the project root for a folder inside the project
@@ -36,15 +31,15 @@ import shlex
 import shutil
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 from filelock import FileLock
 from filelock import Timeout as LockTimeout
 
-from scorecard_lib.build.cache import BuildCache
+from scorecard_lib.build.commentary import explained_indicators
 from scorecard_lib.build.executors import (
     DISK_FULL,
     EventCallback,
@@ -54,15 +49,16 @@ from scorecard_lib.build.executors import (
     SectionOutcome,
 )
 from scorecard_lib.build.normalise import normalise_notebook, write_notebook
+from scorecard_lib.build.pipeline import SECTION_TIMEOUT, Plan, RunResult
 from scorecard_lib.core.errors import ExecutionError, InputError, LockedError
 from scorecard_lib.core.files import disk_full_error, full_disk_reported, is_disk_full
 from scorecard_lib.core.paths import (
+    CURRENT_DIR,
     DATA_DIR,
-    NOTEBOOKS_DIR,
     OUTPUTS_DIR,
     PROJECT_ROOT,
-    SECTIONS,
     data_parameter,
+    display_path,
     resolve,
 )
 from scorecard_lib.core.quarters import Quarter
@@ -74,28 +70,7 @@ MANIFEST_NAME = "manifest.json"
 NOTEBOOKS_SUBDIR = "notebooks"
 FAILED_DIR = ".failed"
 LOCK_TIMEOUT = 1.0  # seconds a second run of the same quarter waits before giving up
-SECTION_TIMEOUT = 600  # seconds one cell may run
 NOTHING_PUBLISHED = "nothing was published"
-
-
-@dataclass(frozen=True)
-class RunResult:
-    quarter_id: str
-    out_folder: Path
-    report: Path
-    manifest: Path
-    seconds: float
-    sections: tuple[SectionOutcome, ...] = ()
-    up_to_date: bool = False  # nothing changed since the last build: nothing was run
-
-
-def human_path(path: Path) -> str:
-    """A path for a person at a terminal: relative to the current directory when inside it."""
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-        return str(path)
 
 
 class SectionsFailed(ExecutionError):
@@ -116,7 +91,7 @@ class SectionsFailed(ExecutionError):
         self.published = published
         super().__init__(
             f"{len(self.failures)} of {total} report sections failed for {quarter.prose}",
-            where=human_path(kept),
+            where=display_path(kept, root=CURRENT_DIR, outside="absolute"),
         )
 
     def message(self) -> str:
@@ -128,15 +103,17 @@ class SectionsFailed(ExecutionError):
         for f in self.failures:
             error = (f.error or "it failed").rstrip(".")
             kept = (
-                f"see {human_path(self.kept / f.output.name)}"
+                "see "
+                + display_path(self.kept / f.output.name, root=CURRENT_DIR, outside="absolute")
                 if f.output_written
                 else "no notebook was written"
             )
             lines.append(f"- {f.section}: {error}. ({kept})")
         kept_any = any(f.output_written for f in self.failures)
+        published = display_path(self.published, root=CURRENT_DIR, outside="absolute")
         lines.append(
             ("The failed notebooks show the full traceback where it happened. " if kept_any else "")
-            + f"{human_path(self.published)} was not changed. How to fix: correct the data or "
+            + f"{published} was not changed. How to fix: correct the data or "
             "the notebook and run the quarter again."
         )
         return "\n".join(lines)
@@ -189,85 +166,128 @@ def run_quarter(
     docx_template: Path | None = None,
 ) -> RunResult:
     """Build the report of ``quarter`` into ``OUT/<quarter id>/``, replacing what was there
-    (a draft) atomically.
+    (a draft) atomically: ``pipeline.build`` for the library's other callers (publishing, the
+    audit's re-runs, tests), with ``executor`` (default: papermill, kernels started as each
+    section runs), no PDF, and the cache off unless ``cache=True``.
 
     ``publication``: the manifest's ``publication`` block (``publishing.publish_quarter``);
     it is written into the manifest only, so the report and notebooks are the draft's bytes.
-
     ``command`` is recorded in the manifest and report; by default the canonical
     ``scorecard run QUARTER [--data DIR]``. ``notebooks_dir`` and ``sections`` default to the
-    project's own (``paths.NOTEBOOKS_DIR``, ``paths.SECTIONS``). ``cache=True`` (what the
-    command line does unless ``--no-cache``) uses the build cache in ``OUT/.cache/``: see
-    ``cache.py``; the default here is off, so a caller gets a full run unless it asks.
-
-    ``docx=True`` also writes the Word paper ``report.docx`` (``word.py``), on the council's
-    ``docx_template`` when one is given; a template that cannot be used is refused
-    (:class:`~scorecard_lib.report.word.WordTemplateError`, exit 2) before anything runs.
+    project's own (``registry.SECTIONS``). ``docx=True`` also writes the Word paper
+    ``report.docx`` (``report/word/``), on the council's ``docx_template`` when one is given.
     """
-    started = time.perf_counter()
-    data = resolve(data_dir, DATA_DIR).resolve()
-    out = resolve(out_dir, OUTPUTS_DIR).resolve()
-    nb_dir = resolve(notebooks_dir, NOTEBOOKS_DIR).resolve()
-    names = tuple(sections) if sections is not None else SECTIONS
+    from scorecard_lib.build.pipeline import build
 
-    q = loading.check_quarter(quarter, data)
-    if docx_template is not None and not docx:
-        raise InputError(
-            "--docx-template was given without --docx",
-            fix="add --docx to write the Word paper, or leave out --docx-template",
-        )
-    word_options = word.word_options(docx, docx_template)
-    # The build cache (cache.py): with cache=True a section is executed only when something it
-    # reads changed, and a build in which nothing changed returns at once.
-    build_cache = None
-    if cache:
-        notebooks = {s: nb_dir / f"{s}.ipynb" for s in names}
-        build_cache = BuildCache(
-            q.id,
-            data=data,
-            out=out,
-            notebooks=notebooks,
-            command=command,
-            executor=executor,
-            word=word.word_key(word_options),
-        )
-        fresh = build_cache.up_to_date()
-        if fresh is not None:
-            return RunResult(
-                quarter_id=q.id,
-                out_folder=fresh,
-                report=fresh / REPORT_NAME,
-                manifest=fresh / MANIFEST_NAME,
-                seconds=time.perf_counter() - started,
-                up_to_date=True,
-            )
-    loaded = loading.load_inputs(q, data)  # every input problem at once, before any notebook runs
-    params = loading.load_params(q, data)
-    # The figures the report states, recorded in the manifest for the audit (record.py).
-    results = record.quarter_results(loaded) if isinstance(loaded, loading.Inputs) else None
-    # The open data states the same results (opendata.py): one source for both.
-    open_data = (
-        opendata.open_data(loaded, results)
-        if isinstance(loaded, loading.Inputs) and results is not None
-        else None
+    if not isinstance(quarter, Quarter) and locations.looks_like_path(str(quarter)):
+        loading.check_quarter(quarter)  # says it is a path, before parsing says less
+    built = build(
+        quarter,
+        data_dir=data_dir,
+        out_dir=out_dir,
+        jobs=jobs,
+        executor=executor or PapermillExecutor(),
+        on_event=on_event,
+        command=command,
+        notebooks_dir=notebooks_dir,
+        sections=sections,
+        timeout=timeout,
+        cache=cache,
+        publication=publication,
+        docx=docx,
+        docx_template=docx_template,
     )
-    inputs = loading.input_files(q, data)
-    data_param = _data_parameter(data)
-    parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
-    command = command or rerun_command(q, data_param, word_options)
+    return built.run
 
-    missing = [s for s in names if not (nb_dir / f"{s}.ipynb").is_file()]
+
+# --- step 3: load and validate ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What a build found in step 3: the quarter's validated inputs and what it passes on."""
+
+    quarter: Quarter
+    inputs: loading.Inputs
+    params: dict[str, object]
+    files: list[Path]  # every input file the quarter reads (loading.input_files)
+    parameters: dict[str, object]  # the notebooks' parameters
+    command: str  # recorded in the manifest and the report
+    results: dict[str, object] | None  # the figures the report states (record.py)
+    open_data: opendata.OpenData | None
+    explained: frozenset[str] | None  # red with an update: what the cover report explains
+
+
+def load_and_validate(plan: Plan) -> Checked:
+    """Read and check every input of the quarter, and the notebooks' parameters: every
+    problem is raised here, before any notebook runs and before ``OUT`` is touched."""
+    q = loading.check_quarter(plan.quarter, plan.data)
+    loaded = loading.load_inputs(q, plan.data)  # every input problem at once
+    params = loading.load_params(q, plan.data)
+    valid = isinstance(loaded, loading.Inputs)
+    # The figures the report states, recorded in the manifest for the audit (record.py);
+    # the open data states the same results (opendata.py): one source for both.
+    results = record.quarter_results(loaded) if valid else None
+    open_data = opendata.open_data(loaded, results) if valid and results is not None else None
+    data_param = _data_parameter(plan.data)
+    parameters: dict[str, object] = {"quarter": q.id, "data_dir": data_param}
+    _check_notebooks(plan, parameters)
+    return Checked(
+        quarter=q,
+        inputs=loaded,
+        params=params,
+        files=loading.input_files(q, plan.data),
+        parameters=parameters,
+        command=plan.command or rerun_command(q, data_param, plan.word),
+        results=results,
+        open_data=open_data,
+        explained=explained_indicators(loaded) if valid else None,
+    )
+
+
+def _check_notebooks(plan: Plan, parameters: dict[str, object]) -> None:
+    """Every section notebook is there, declares the parameters it is given and, for the
+    Word paper, has a Word renderer for every call."""
+    missing = [s for s in plan.sections if not plan.notebooks[s].is_file()]
     if missing:
         raise InputError(
             f"The section notebook{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing",
-            where=human_path(nb_dir),
+            where=display_path(plan.notebooks_dir, root=CURRENT_DIR, outside="absolute"),
             fix="restore the notebooks from version control",
         )
-    _check_notebook_parameters(nb_dir, names, parameters)
-    if word_options is not None:
-        word.paper_parts(nb_dir, names)  # every call has a Word renderer, before anything runs
+    _check_notebook_parameters(plan.notebooks_dir, plan.sections, parameters)
+    if plan.word is not None:
+        word.paper_parts(plan.notebooks_dir, plan.sections)
 
+
+# --- steps 4 to 7: in a staging folder, under the quarter's lock ------------------------------
+
+
+@dataclass
+class Draft:
+    """One build's staging folder while steps 4 to 7 fill it, then put it in place."""
+
+    plan: Plan
+    checked: Checked
+    staging: Path
+    outcomes: tuple[SectionOutcome, ...] = ()
+    manifest_base: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def final(self) -> Path:
+        return self.plan.out / self.checked.quarter.id
+
+    @property
+    def failed(self) -> Path:
+        return self.plan.out / FAILED_DIR / self.checked.quarter.id
+
+
+@contextlib.contextmanager
+def draft_folder(plan: Plan, checked: Checked) -> Iterator[Draft]:
+    """Hold the quarter's lock (one build of a quarter at a time) and give a new staging
+    folder, removed afterwards whatever happens; a full disk is reported as such."""
+    out, q = plan.out, checked.quarter
     _check_out_folder(out)
     lock = _lock(out, q)
     try:
@@ -275,163 +295,145 @@ def run_quarter(
     except LockTimeout:
         raise LockedError(
             f"Another run of {q.prose} ({q.id}) is in progress",
-            where=human_path(Path(lock.lock_file)),
+            where=display_path(Path(lock.lock_file), root=CURRENT_DIR, outside="absolute"),
             fix="wait for it to finish, then run again (the lock is released as soon as that "
             "run ends, even if it crashed)",
         ) from None
     try:
         with full_disk_reported(out, NOTHING_PUBLISHED):
-            result = _run_locked(
-                q,
-                data=data,
-                out=out,
-                nb_dir=nb_dir,
-                names=names,
-                params=params,
-                inputs=inputs,
-                parameters=parameters,
-                command=command,
-                jobs=jobs,
-                executor=(
-                    build_cache.wrap(
-                        executor or PapermillExecutor(),
-                        parameters,
-                        [*inputs, *([docx_template] if docx_template is not None else [])],
-                    )
-                    if build_cache is not None
-                    else executor or PapermillExecutor()
-                ),
-                on_event=on_event,
-                timeout=timeout,
-                started=started,
-                results=results,
-                open_data=open_data,
-                publication=publication,
-                loaded=loaded if docx else None,
-                word_options=word_options,
-            )
-        if build_cache is not None:
-            build_cache.record(result.out_folder)
-        return result
+            staging = out / f".staging-{q.id}-{os.getpid()}"
+            _recover_killed_run(out, out / q.id)
+            shutil.rmtree(staging, ignore_errors=True)
+            (staging / NOTEBOOKS_SUBDIR).mkdir(parents=True)
+            try:
+                yield Draft(plan, checked, staging)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
     finally:
         lock.release()
 
 
-def _run_locked(
-    q: Quarter,
-    *,
-    data: Path,
-    out: Path,
-    nb_dir: Path,
-    names: Sequence[str],
-    params: dict[str, object],
-    inputs: list[Path],
-    parameters: dict[str, object],
-    command: str,
-    jobs: int | None,
+def cache_inputs(plan: Plan, checked: Checked) -> list[Path]:
+    """Every file a build reads, for the build cache: the inputs and the Word template."""
+    template = plan.docx_template
+    return [*checked.files, *([template] if template is not None else [])]
+
+
+def run_sections(
+    draft: Draft,
     executor: Executor,
-    on_event: EventCallback | None,
+    *,
+    jobs: int | None,
     timeout: int | None,
-    started: float,
-    results: dict[str, object] | None = None,
-    open_data: opendata.OpenData | None = None,
-    publication: Mapping[str, object] | None = None,
-    loaded: loading.Inputs | None = None,
-    word_options: Mapping[str, object] | None = None,
-) -> RunResult:
-    final = out / q.id
-    staging = out / f".staging-{q.id}-{os.getpid()}"
-    failed_dir = out / FAILED_DIR / q.id
-    _recover_killed_run(out, final)
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / NOTEBOOKS_SUBDIR).mkdir(parents=True)
-    try:
-        before = manifest.input_entries(inputs, data)
-        section_jobs = [
-            SectionJob(
-                section=name,
-                notebook=nb_dir / f"{name}.ipynb",
-                output=staging / NOTEBOOKS_SUBDIR / f"{name}.ipynb",
-                parameters=dict(parameters),
-                timeout=timeout,
-                cwd=PROJECT_ROOT,
-            )
-            for name in names
-        ]
-        outcomes = executor.run(
-            section_jobs, max_workers=jobs or os.cpu_count() or 1, on_event=on_event
+    on_event: EventCallback | None,
+) -> list[tuple[str, nbformat.NotebookNode]]:
+    """Step 4: execute every section notebook into the staging folder, then normalise it
+    (byte-deterministic). A failed section keeps its notebook in ``OUT/.failed/<quarter>/``
+    and raises :class:`SectionsFailed`; inputs edited meanwhile are refused."""
+    plan, checked = draft.plan, draft.checked
+    before = manifest.input_entries(checked.files, plan.data)
+    section_jobs = [
+        SectionJob(
+            section=name,
+            notebook=plan.notebooks[name],
+            output=draft.staging / NOTEBOOKS_SUBDIR / f"{name}.ipynb",
+            parameters=dict(checked.parameters),
+            timeout=timeout,
+            cwd=PROJECT_ROOT,
         )
-        failures = [o for o in outcomes if not o.ok]
-        if any(o.ename == DISK_FULL for o in failures):
-            raise disk_full_error(out, outcome=NOTHING_PUBLISHED)
-        if failures:
-            _keep_failed(failures, failed_dir)
-            raise SectionsFailed(q, failures, len(section_jobs), failed_dir, final)
-
-        if manifest.input_entries(inputs, data) != before:
-            raise InputError(
-                "The input files changed while the report was being built",
-                where=human_path(data),
-                fix="run the quarter again when nobody is editing its data",
-            )
-
-        executed = []
-        for job in section_jobs:
-            nb = normalise_notebook(nbformat.read(str(job.output), as_version=4), job.section)
-            write_notebook(nb, job.output)
-            executed.append((job.section, nb))
-
-        if open_data is not None:
-            opendata.write_open_data(open_data, staging / manifest.OPEN_DATA_SUBDIR)
-        base = manifest.build_manifest(
-            quarter=q.id,
-            parameters=parameters,
-            inputs=inputs,
-            data_dir=data,
-            outputs_dir=staging,
-            command=command,
-            results=results,
+        for name in plan.sections
+    ]
+    outcomes = executor.run(
+        section_jobs, max_workers=jobs or os.cpu_count() or 1, on_event=on_event
+    )
+    draft.outcomes = tuple(outcomes)
+    failures = [o for o in outcomes if not o.ok]
+    if any(o.ename == DISK_FULL for o in failures):
+        raise disk_full_error(plan.out, outcome=NOTHING_PUBLISHED)
+    if failures:
+        _keep_failed(failures, draft.failed)
+        raise SectionsFailed(
+            checked.quarter, failures, len(section_jobs), draft.failed, draft.final
         )
-        if word_options is not None:
-            base["word"] = dict(word_options)
-        html = assemble.build_report(
-            notebooks=executed,
-            title=str(params.get("title", "")),
-            quarter_prose=q.prose,
-            council=str(params.get("council", "")),
+    if manifest.input_entries(checked.files, plan.data) != before:
+        raise InputError(
+            "The input files changed while the report was being built",
+            where=display_path(plan.data, root=CURRENT_DIR, outside="absolute"),
+            fix="run the quarter again when nobody is editing its data",
+        )
+    executed = []
+    for job in section_jobs:
+        nb = normalise_notebook(nbformat.read(str(job.output), as_version=4), job.section)
+        write_notebook(nb, job.output)
+        executed.append((job.section, nb))
+    return executed
+
+
+def assemble_report(draft: Draft, executed: Sequence[tuple[str, nbformat.NotebookNode]]) -> None:
+    """Step 5: the open data, ``report.html`` (its provenance from the manifest's account of
+    inputs, code and results) and, when asked for, the Word paper, into the staging folder."""
+    plan, checked = draft.plan, draft.checked
+    q, staging = checked.quarter, draft.staging
+    if checked.open_data is not None:
+        opendata.write_open_data(checked.open_data, staging / manifest.OPEN_DATA_SUBDIR)
+    base = manifest.build_manifest(
+        quarter=q.id,
+        parameters=checked.parameters,
+        inputs=checked.files,
+        data_dir=plan.data,
+        outputs_dir=staging,
+        command=checked.command,
+        results=checked.results,
+    )
+    if plan.word is not None:
+        base["word"] = dict(plan.word)
+    draft.manifest_base = base
+    html = assemble.build_report(
+        notebooks=executed,
+        title=str(checked.params.get("title", "")),
+        quarter_prose=q.prose,
+        council=str(checked.params.get("council", "")),
+        provenance=manifest.provenance(base),
+    )
+    with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(html)
+    if plan.word is not None:
+        from scorecard_lib.present.sections import Scorecard
+
+        template = plan.word.get("template")
+        word.write_docx(
+            Scorecard(checked.inputs),
+            staging / word.DOCX_NAME,
+            template=word.template_path(str(template)) if template else None,
+            notebooks_dir=plan.notebooks_dir,
+            sections=plan.sections,
             provenance=manifest.provenance(base),
         )
-        with open(staging / REPORT_NAME, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(html)
-        if word_options is not None and loaded is not None:
-            from scorecard_lib.present.sections import Scorecard
 
-            template = word_options.get("template")
-            word.write_docx(
-                Scorecard(loaded),
-                staging / word.DOCX_NAME,
-                template=word.template_path(str(template)) if template else None,
-                notebooks_dir=nb_dir,
-                sections=names,
-                provenance=manifest.provenance(base),
-            )
-        full = {**base, "outputs": manifest.output_entries(staging)}
-        if publication is not None:
-            full["publication"] = dict(publication)
-        manifest.write_manifest(full, staging / MANIFEST_NAME)
-        _publish(staging, final)
-        shutil.rmtree(failed_dir, ignore_errors=True)
-        _remove_if_empty(out / FAILED_DIR)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
+def write_record(draft: Draft, publication: Mapping[str, object] | None) -> None:
+    """Step 6: ``manifest.json``: inputs, code, environment, results and the sha256 of every
+    output; with ``publication``, the archive's block."""
+    full = {**draft.manifest_base, "outputs": manifest.output_entries(draft.staging)}
+    if publication is not None:
+        full["publication"] = dict(publication)
+    manifest.write_manifest(full, draft.staging / MANIFEST_NAME)
+
+
+def put_in_place(draft: Draft, started: float) -> RunResult:
+    """Step 7: the staging folder replaces ``OUT/<quarter>`` (two renames: readers see the
+    old draft or the new one); a previous run's failed notebooks are removed."""
+    final = draft.final
+    _publish(draft.staging, final)
+    shutil.rmtree(draft.failed, ignore_errors=True)
+    _remove_if_empty(draft.plan.out / FAILED_DIR)
     return RunResult(
-        quarter_id=q.id,
+        quarter_id=draft.checked.quarter.id,
         out_folder=final,
         report=final / REPORT_NAME,
         manifest=final / MANIFEST_NAME,
         seconds=time.perf_counter() - started,
-        sections=tuple(outcomes),
+        sections=draft.outcomes,
     )
 
 
@@ -474,9 +476,10 @@ def _check_out_folder(out: Path) -> None:
             reason = "it is not a folder"
         elif isinstance(exc, FileNotFoundError) and out.is_dir():
             reason = "it is not a normal folder: it does not take new files"
+        shown = display_path(out, root=CURRENT_DIR, outside="absolute")
         raise InputError(
-            f"The output folder {human_path(out)} cannot be written ({reason}), so nothing was run",
-            where=human_path(out),
+            f"The output folder {shown} cannot be written ({reason}), so nothing was run",
+            where=shown,
             fix="give --out a folder you may create files in, or leave --out off to use the "
             "project's outputs/",
         ) from None
@@ -500,7 +503,7 @@ def _check_notebook_parameters(
         except Exception as exc:  # not JSON, not a notebook, no kernel name
             raise InputError(
                 f"The notebook {name}.ipynb cannot be read ({type(exc).__name__}: {exc})",
-                where=human_path(nb_dir / f"{name}.ipynb"),
+                where=display_path(nb_dir / f"{name}.ipynb", root=CURRENT_DIR, outside="absolute"),
                 fix="restore it from version control, or open and save it in Jupyter",
             ) from exc
         if unknown:
@@ -509,7 +512,7 @@ def _check_notebook_parameters(
                 f"The notebook {name}.ipynb does not declare the parameter"
                 f"{'s' if len(unknown) > 1 else ''} {listed} passed to it, so the value would "
                 "be ignored",
-                where=human_path(nb_dir / f"{name}.ipynb"),
+                where=display_path(nb_dir / f"{name}.ipynb", root=CURRENT_DIR, outside="absolute"),
                 fix=f"add {listed} to the notebook's cell tagged 'parameters'",
             )
 

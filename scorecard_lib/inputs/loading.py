@@ -21,7 +21,7 @@ from typing import Any
 import pandas as pd
 
 from scorecard_lib.core.errors import Problem, QuarterError, ValidationError
-from scorecard_lib.core.paths import DATA_DIR, resolve
+from scorecard_lib.core.paths import DATA_DIR, display_path, resolve
 from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
 from scorecard_lib.core.store import current_store
 from scorecard_lib.inputs import schemas
@@ -42,7 +42,6 @@ from scorecard_lib.inputs.locations import (
     misnamed_folders,
     paper_path,
     params_path,
-    shown,
 )
 from scorecard_lib.inputs.parameters import checked_paper, checked_params, checked_settings
 from scorecard_lib.inputs.parsing import empty_frame, read_table, read_yaml, yaml_kind
@@ -84,12 +83,12 @@ def check_quarter(quarter: str | Quarter, data_dir: Path | str | None = None) ->
         if misnamed:
             raise QuarterError(
                 f"There is no data for {q.prose} ({q.id}): its folder is misnamed",
-                where=", ".join(shown(f, root) for f in misnamed),
+                where=", ".join(display_path(f, root) for f in misnamed),
                 fix=f"rename the folder to {q.id} (quarter folders use the id exactly)",
             )
         raise QuarterError(
             f"There is no data for {q.prose} ({q.id})",
-            where=shown(root / q.id / "values.csv", root),
+            where=display_path(root / q.id / "values.csv", root),
             fix=f"choose a quarter that has data ({listed}) or add this quarter's data "
             "(see 'Adding a quarter' in README.md)",
         )
@@ -147,7 +146,7 @@ def load_paper(
     paper = checked_paper(path, root, problems)
     if problems:
         raise ValidationError(problems)
-    return paper, shown(path, root)
+    return paper, display_path(path, root)
 
 
 def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame:
@@ -156,7 +155,7 @@ def _commentary(path: Path, root: Path, problems: list[Problem]) -> pd.DataFrame
     if not path.is_file():
         return empty_frame(columns)
     data = read_yaml(path, root, problems)
-    name = shown(path, root)
+    name = display_path(path, root)
     if data is None:
         return empty_frame(columns)
     if not isinstance(data, Mapping):
@@ -249,7 +248,7 @@ def load_inputs(
     if catalogue is None or not set(CATALOGUE_KEYS) <= set(catalogue.columns):
         # The other files are checked against the catalogue: that waits until it is readable.
         raise ValidationError(problems)
-    check_catalogue(catalogue, shown(root / CATALOGUE_FILE, root), problems)
+    check_catalogue(catalogue, display_path(root / CATALOGUE_FILE, root), problems)
 
     values_parts, risk_parts = [], []
     for earlier in available_quarters(root):
@@ -258,7 +257,9 @@ def load_inputs(
         folder = root / earlier.id
         vals = read_table(folder / "values.csv", schemas.VALUES, root, problems, passed=passed)
         if vals is not None:
-            check_values(vals, catalogue, earlier, shown(folder / "values.csv", root), problems)
+            check_values(
+                vals, catalogue, earlier, display_path(folder / "values.csv", root), problems
+            )
             values_parts.append(vals.assign(quarter=earlier.id))
         risks = read_table(
             folder / "risks.csv",
@@ -274,7 +275,11 @@ def load_inputs(
     folder = root / q.id
     commentary = _commentary(folder / "commentary.yaml", root, problems)
     check_known_ids(
-        commentary, catalogue, shown(folder / "commentary.yaml", root), problems, row_offset=None
+        commentary,
+        catalogue,
+        display_path(folder / "commentary.yaml", root),
+        problems,
+        row_offset=None,
     )
     breakdowns = read_table(
         folder / "breakdowns.csv", schemas.BREAKDOWNS, root, problems, required=False, passed=passed
@@ -282,14 +287,18 @@ def load_inputs(
     if breakdowns is None:
         breakdowns = empty_frame(["indicator_id", "dimension", "category", "value"])
     else:
-        check_known_ids(breakdowns, catalogue, shown(folder / "breakdowns.csv", root), problems)
+        check_known_ids(
+            breakdowns, catalogue, display_path(folder / "breakdowns.csv", root), problems
+        )
     overrides = read_table(
         folder / "overrides.csv", schemas.OVERRIDES, root, problems, required=False, passed=passed
     )
     if overrides is None:
         overrides = empty_frame(["indicator_id", "rating", "reason", "approved_by"])
     else:
-        check_known_ids(overrides, catalogue, shown(folder / "overrides.csv", root), problems)
+        check_known_ids(
+            overrides, catalogue, display_path(folder / "overrides.csv", root), problems
+        )
 
     if problems:
         raise ValidationError(problems)
@@ -317,7 +326,7 @@ def load_inputs(
         breakdowns=breakdowns,
         overrides=overrides,
         paper=paper,
-        paper_file=shown(paper_file, root),
+        paper_file=display_path(paper_file, root),
     )
 
 

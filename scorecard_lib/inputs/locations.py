@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 from scorecard_lib.core.errors import InputError, QuarterError
-from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT, resolve
+from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, display_path, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 
 CATALOGUE_FILE = "catalogue.csv"
@@ -26,26 +26,6 @@ REQUIRED_QUARTER_FILES = ("values.csv", "risks.csv")
 #: The officer-written text of the Cabinet paper sits beside the parameters file, in
 #: ``params/QUARTER.paper.yaml`` (format in docs/data-model.md; used by paper.py).
 PAPER_SUFFIX = ".paper.yaml"
-
-
-def shown(path: Path, data_dir: Path | None = None) -> str:
-    """A file name as messages and outputs show it: never a machine-specific absolute path."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        pass
-    if data_dir is not None:
-        base = Path(data_dir).resolve()
-        try:
-            return "DATA/" + path.resolve().relative_to(base).as_posix()
-        except ValueError:
-            pass
-        try:  # the parameters beside an external data folder
-            return "DATA/../" + path.resolve().relative_to(base.parent).as_posix()
-        except ValueError:
-            pass
-    return path.name
 
 
 def default_params_dir(data_dir: Path | str | None = None) -> Path:
@@ -102,7 +82,7 @@ def existing_data_folder(data_dir: Path | str | None) -> Path:
     root = resolve(data_dir, DATA_DIR)
     if not root.is_dir():
         raise InputError(
-            f"The data folder {data_dir if data_dir else shown(root)} does not exist",
+            f"The data folder {data_dir if data_dir else display_path(root)} does not exist",
             fix="pass --data with the folder that holds catalogue.csv and the quarter folders",
         )
     return root
@@ -146,5 +126,4 @@ __all__ = [
     "misnamed_folders",
     "paper_path",
     "params_path",
-    "shown",
 ]

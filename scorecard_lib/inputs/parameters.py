@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from scorecard_lib.core.errors import Problem, QuarterError
+from scorecard_lib.core.paths import display_path
 from scorecard_lib.core.quarters import Quarter, parse_quarter
-from scorecard_lib.inputs.locations import SETTINGS_FILE, params_path, shown
+from scorecard_lib.inputs.locations import SETTINGS_FILE, params_path
 from scorecard_lib.inputs.parsing import read_yaml, yaml_kind
 
 PARAM_KEYS = ("quarter", "cabinet_date", "title", "council")
@@ -65,7 +66,7 @@ def checked_params(
     """The parameters file of ``q``, checked; problems are added to ``problems`` and a
     wrong or missing value is replaced by a safe one, so the other checks can go on."""
     path = params_path(q, params_dir)
-    name = shown(path, root)
+    name = display_path(path, root)
     if not path.is_file():
         problems.append(
             Problem(
@@ -187,7 +188,7 @@ def checked_settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 rule="the file must hold 'key: value' lines",
                 fix=f"write the keys {', '.join(DEFAULT_SETTINGS)} (see docs/data-model.md)",
             )
@@ -197,7 +198,7 @@ def checked_settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
         close = difflib.get_close_matches(key, list(DEFAULT_SETTINGS), n=1)
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column=key,
                 rule="this setting is not known",
                 fix=f"rename it to '{close[0]}'"
@@ -215,7 +216,7 @@ def checked_settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     if not ok:
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column="risk_bands",
                 rule="risk bands must give whole-number lowest scores with 1 < amber < red <= 25",
                 fix="write e.g. 'red: 15' and 'amber: 5'",
@@ -228,7 +229,7 @@ def checked_settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     elif not isinstance(notice, str):
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column="notice",
                 rule=f"must be one line of text, not {yaml_kind(notice)}",
                 fix="write 'notice: ...' with the text in quotes, or leave it empty",
@@ -239,7 +240,7 @@ def checked_settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
     if isinstance(thr, bool) or not isinstance(thr, int | float) or thr < 0:
         problems.append(
             Problem(
-                file=shown(path, root),
+                file=display_path(path, root),
                 column="direction_threshold_percent",
                 rule="must be a number of 0 or more",
                 fix="write e.g. 1.0",
@@ -295,7 +296,7 @@ def checked_paper(path: Path, root: Path, problems: list[Problem]) -> dict[str, 
     (a draft shows a "to be completed" box); ``paper.missing_for_publication`` names them."""
     if not path.is_file():
         return {}
-    name = shown(path, root)
+    name = display_path(path, root)
     data = read_yaml(path, root, problems)
     if data is None:
         return {}

@@ -21,9 +21,9 @@ import pandas as pd
 import yaml
 
 from scorecard_lib.core.errors import Problem
+from scorecard_lib.core.paths import display_path
 from scorecard_lib.core.store import current_store
 from scorecard_lib.inputs import readers, schemas
-from scorecard_lib.inputs.locations import shown
 
 
 def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
@@ -34,7 +34,7 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     except readers.TooLargeError as exc:
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule=readers.too_large_rule(exc),
                 fix="check that this is the right file; a YAML input holds parameters, "
                 "settings or commentary only",
@@ -44,7 +44,7 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     except FileNotFoundError:
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule="the file is missing",
                 fix="create it (see docs/data-model.md)",
             )
@@ -53,7 +53,7 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     except UnicodeDecodeError:
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule="the file is not UTF-8 text",
                 fix="save it as UTF-8",
             )
@@ -62,7 +62,7 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
     try:
         return readers.load_yaml(text)
     except readers.YamlRefused as exc:
-        problems.append(Problem(file=shown(path, data_dir), rule=exc.rule, fix=exc.fix))
+        problems.append(Problem(file=display_path(path, data_dir), rule=exc.rule, fix=exc.fix))
         return None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -83,7 +83,7 @@ def read_yaml(path: Path, data_dir: Path, problems: list[Problem]) -> Any:
             fix = "indent with spaces, not tabs"
         problems.append(
             Problem(
-                file=shown(path, data_dir),
+                file=display_path(path, data_dir),
                 rule=f"malformed YAML{at}: {what}",
                 fix=fix,
             )
@@ -99,7 +99,7 @@ def read_csv(
     required: bool = True,
     columns: tuple[str, ...] = (),
 ) -> pd.DataFrame | None:
-    name = shown(path, data_dir)
+    name = display_path(path, data_dir)
     if not path.is_file():
         if required:
             problems.append(
@@ -233,7 +233,7 @@ def read_table(
     raw = read_csv(path, data_dir, problems, required=required, columns=spec.columns)
     if raw is None:
         return None
-    name = shown(path, data_dir)
+    name = display_path(path, data_dir)
     df, found = schemas.clean_frame(raw, spec, name)
     found += _validated(df, spec, name, found, passed)
     problems.extend(found)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from scorecard_lib.core.errors import Problem
 from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.core.registry import INDICATOR_SECTIONS
 from scorecard_lib.core.values import is_missing
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ POLARITIES = ("higher_is_better", "lower_is_better")
 FREQUENCIES = ("quarterly", "annual", "biennial")
 BASES = ("target", "benchmark", "data_only")
 TOLERANCE_TYPES = ("relative", "absolute")
-SECTIONS = ("overview", "childrens_services", "adult_care", "workforce")
+SECTIONS = INDICATOR_SECTIONS
 OVERRIDE_RATINGS = ("Green", "Amber", "Red")
 RISK_STATUSES = ("open", "closed")
 

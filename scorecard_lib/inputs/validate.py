@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scorecard_lib.core.errors import QuarterError
+from scorecard_lib.core.paths import display_path
 from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
 
 
@@ -97,5 +98,5 @@ def validate_quarter(
         no_data=[i for i in ids if i not in ever],
         risks=int((risks["quarter"] == q.id).sum()),
         commentary=len(inputs.commentary),
-        params_file=locations.shown(params_file, inputs.data_dir),
+        params_file=display_path(params_file, inputs.data_dir),
     )

@@ -32,8 +32,7 @@ def scroll_box(table_html: str, label: str) -> str:
     a narrow screen while the page does not (WCAG 1.4.10): the form the report shows."""
     name = html.escape(" ".join(label.split()), quote=True)
     return (
-        f'<div class="table-wrap" role="region" aria-label="{name}" tabindex="0">'
-        f"{table_html}</div>"
+        f'<div class="table-wrap" role="region" aria-label="{name}" tabindex="0">{table_html}</div>'
     )
 
 

@@ -20,7 +20,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from scorecard_lib.core.errors import InputError, Problem
-from scorecard_lib.inputs.scaffold import fmt, human
+from scorecard_lib.core.paths import display_path
+from scorecard_lib.inputs.scaffold import fmt
 from scorecard_lib.inputs.workbook.layout import BREAKDOWNS, INDICATORS, META, RISKS
 
 #: What a returns workbook may be, checked before it is loaded (a filled template is tens of
@@ -166,7 +167,7 @@ class CellReader:
 def _too_large(path: Path, what: str) -> InputError:
     return InputError(
         f"{path.name} is too large to be a returns workbook: {what}",
-        where=human(path),
+        where=display_path(path, outside="given"),
         fix="fill in a fresh workbook made by 'scorecard template' (copy the figures into it "
         "as values only, without pictures or extra sheets)",
     )
@@ -231,7 +232,7 @@ def open_workbook(path: Path) -> Book:
     if not path.is_file():
         raise InputError(
             f"There is no workbook at {path.name}",
-            where=human(path),
+            where=display_path(path, outside="given"),
             fix="check the file name and folder",
         )
     try:
@@ -250,7 +251,7 @@ def open_workbook(path: Path) -> Book:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError, EOFError) as exc:
         raise InputError(
             f"{path.name} cannot be read as an Excel workbook ({type(exc).__name__})",
-            where=human(path),
+            where=display_path(path, outside="given"),
             fix="save it from Excel as an Excel Workbook (.xlsx) and try again",
         ) from None
     return Book(names, sheets)

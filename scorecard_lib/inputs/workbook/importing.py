@@ -26,10 +26,10 @@ from scorecard_lib.core.errors import (
     ValidationError,
 )
 from scorecard_lib.core.formatting import format_number
-from scorecard_lib.core.paths import resolve, resolve_given
+from scorecard_lib.core.paths import display_path, resolve, resolve_given
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.inputs.loading import Inputs, load_inputs
-from scorecard_lib.inputs.locations import available_quarters, shown
+from scorecard_lib.inputs.locations import available_quarters
 from scorecard_lib.inputs.scaffold import (
     BREAKDOWN_COLUMNS,
     RISK_COLUMNS,
@@ -38,7 +38,6 @@ from scorecard_lib.inputs.scaffold import (
     commentary_yaml,
     csv_text,
     fmt,
-    human,
     params_text,
     placeholder_cabinet_date,
     start,
@@ -84,9 +83,11 @@ class ImportResult:
             out.append("Please note:")
             out.extend(f"  {w}" for w in self.warnings)
         if self.backup is not None:
-            out.append(f"The data it replaces is kept in {human(self.backup)}.")
+            out.append(
+                f"The data it replaces is kept in {display_path(self.backup, outside='given')}."
+            )
         out.append("Files written:")
-        out.extend(f"  {human(p)}" for p in self.files)
+        out.extend(f"  {display_path(p, outside='given')}" for p in self.files)
         out.append(f"Next: build the report with 'scorecard run {q.id}'.")
         return out
 
@@ -124,12 +125,12 @@ def _translate(
 ) -> list[Problem]:
     """Problems found in the generated files, located in the workbook instead."""
     own = {
-        shown(tmp_root / q.id / "values.csv", tmp_root): parsed.value_cells,
-        shown(tmp_root / q.id / "risks.csv", tmp_root): parsed.risk_cells,
-        shown(tmp_root / q.id / "breakdowns.csv", tmp_root): parsed.breakdown_cells,
+        display_path(tmp_root / q.id / "values.csv", tmp_root): parsed.value_cells,
+        display_path(tmp_root / q.id / "risks.csv", tmp_root): parsed.risk_cells,
+        display_path(tmp_root / q.id / "breakdowns.csv", tmp_root): parsed.breakdown_cells,
     }
-    commentary_file = shown(tmp_root / q.id / "commentary.yaml", tmp_root)
-    params_name = shown(tmp_params, tmp_root)
+    commentary_file = display_path(tmp_root / q.id / "commentary.yaml", tmp_root)
+    params_name = display_path(tmp_params, tmp_root)
     out = []
     for p in problems:
         where: Where | None = None
@@ -150,9 +151,9 @@ def _translate(
                 )
             )
         elif p.file == params_name:
-            out.append(replace(p, file=human(params_file)))
+            out.append(replace(p, file=display_path(params_file, outside="given")))
         elif p.file.startswith("DATA/"):
-            out.append(replace(p, file=human(root / p.file[5:])))
+            out.append(replace(p, file=display_path(root / p.file[5:], outside="given")))
         else:
             out.append(p)
     return out
@@ -318,7 +319,7 @@ def import_workbook(
     outputs = resolve(out_dir, ARCHIVE_DIR)
     published = _published(q, outputs)
     if published and not force:
-        listed = ", ".join(human(p) for p in published)
+        listed = ", ".join(display_path(p, outside="given") for p in published)
         own = outputs / q.id / "report.html" in published
         what = (
             f"The report for {q.prose} has been published"
@@ -330,7 +331,9 @@ def import_workbook(
             f"{what}, so the data of {q.prose} will not be overwritten",
             where=listed,
             fix="import again with --force if the published figures must be corrected (the "
-            f"current data will be kept as {human(_backup_name(st.folder))})",
+            "current data will be kept as "
+            + display_path(_backup_name(st.folder), outside="given")
+            + ")",
         )
 
     rd = CellReader(name, book)
@@ -365,7 +368,8 @@ def import_workbook(
             q, str(st.inputs.params.get("title", "")), str(st.inputs.params.get("council", ""))
         )
         warnings.append(
-            f"{human(params_file)} did not exist: it has been written with a placeholder "
+            f"{display_path(params_file, outside='given')} did not exist: it has been written "
+            "with a placeholder "
             f"Cabinet date ({placeholder_cabinet_date(q).isoformat()}); change it to the real "
             "date."
         )
@@ -389,7 +393,7 @@ def import_workbook(
     except OSError as exc:
         raise InputError(
             f"The data for {q.prose} could not be written ({exc.strerror or exc})",
-            where=human(st.folder),
+            where=display_path(st.folder, outside="given"),
             fix="check that the data folder can be written to and try again",
         ) from None
     return result

@@ -28,10 +28,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.files import write_atomically
-from scorecard_lib.core.paths import resolve_given
+from scorecard_lib.core.paths import display_path, resolve_given
 from scorecard_lib.core.version import __version__
 from scorecard_lib.inputs.cross_checks import NON_NEGATIVE_UNITS
-from scorecard_lib.inputs.scaffold import Start, human, start
+from scorecard_lib.inputs.scaffold import Start, start
 from scorecard_lib.inputs.workbook.layout import (
     BREAKDOWN_SHEET_COLUMNS,
     BREAKDOWNS,
@@ -393,7 +393,7 @@ def write_template(
     if output.exists():
         raise InputError(
             f"{output.name} already exists, and it may be a workbook someone has filled in",
-            where=human(output),
+            where=display_path(output, outside="given"),
             fix="choose another file name, or delete the old file first",
         )
     st = start(quarter, data_dir, params_dir)
