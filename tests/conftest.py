@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 
 
 @pytest.fixture(scope="session")

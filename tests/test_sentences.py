@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 from scorecard_lib.present.sections import Scorecard, load_scorecard
 from scorecard_lib.rules import narrative
 from scorecard_lib.rules.rating import IMPROVING, NO_CHANGE, WORSENING

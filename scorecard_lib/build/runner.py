@@ -62,7 +62,7 @@ from scorecard_lib.core.paths import (
     resolve,
 )
 from scorecard_lib.core.quarters import Quarter
-from scorecard_lib.inputs import loading
+from scorecard_lib.inputs import loading, locations
 from scorecard_lib.report import assemble, manifest, opendata, record, word
 
 REPORT_NAME = "report.html"
@@ -179,7 +179,7 @@ def run_quarter(
     """
     from scorecard_lib.build.pipeline import build
 
-    if not isinstance(quarter, Quarter) and loading.looks_like_path(str(quarter)):
+    if not isinstance(quarter, Quarter) and locations.looks_like_path(str(quarter)):
         loading.check_quarter(quarter)  # says it is a path, before parsing says less
     built = build(
         quarter,
@@ -552,7 +552,9 @@ def list_quarters(
     """Every quarter with data, oldest first, and whether it has a draft in ``out_dir``."""
     data = resolve(data_dir, DATA_DIR)
     out = resolve(out_dir, OUTPUTS_DIR)
-    return [(q.id, (out / q.id / REPORT_NAME).is_file()) for q in loading.available_quarters(data)]
+    return [
+        (q.id, (out / q.id / REPORT_NAME).is_file()) for q in locations.available_quarters(data)
+    ]
 
 
 @dataclass(frozen=True)
@@ -582,7 +584,7 @@ def quarter_states(
     records: dict[Quarter, list[str]] = {}
     for r in published_records(archive_dir):
         records.setdefault(r.quarter, []).append(r.name)
-    quarters = sorted(set(loading.available_quarters(data)) | set(records))
+    quarters = sorted(set(locations.available_quarters(data)) | set(records))
     return [
         QuarterState(q, (out / q.id / REPORT_NAME).is_file(), tuple(records.get(q, ())))
         for q in quarters

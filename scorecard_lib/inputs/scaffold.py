@@ -38,14 +38,14 @@ from scorecard_lib.core.errors import InputError, QuarterError
 from scorecard_lib.core.files import make_staging_folder, write_atomically
 from scorecard_lib.core.paths import DATA_DIR, display_path, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.inputs import readers, schemas
-from scorecard_lib.inputs.loading import (
+from scorecard_lib.inputs.cross_checks import in_force
+from scorecard_lib.inputs.loading import Inputs, load_inputs
+from scorecard_lib.inputs.locations import (
     PAPER_SUFFIX,
-    Inputs,
     available_quarters,
     default_params_dir,
-    in_force,
-    load_inputs,
 )
 
 #: The columns new-quarter and the returns workbook write. The optional note columns
@@ -114,7 +114,7 @@ class Start:
             return {}
         order = rows["quarter"].map(lambda s: parse_quarter(s).index)
         row = rows.loc[order.idxmax()].to_dict()
-        return {k: (None if _missing(v) else v) for k, v in row.items()}
+        return {k: (None if is_missing(v) else v) for k, v in row.items()}
 
     def is_due(self, indicator: Mapping[str, Any]) -> bool:
         """Quarterly indicators are due every quarter; annual and biennial ones in the quarter
@@ -252,18 +252,9 @@ def params_text(quarter: Quarter, title: str, council: str) -> str:
 # --- writing data files in the house style ----------------------------------------------------
 
 
-def _missing(x: Any) -> bool:
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
-
-
 def fmt(x: Any) -> str:
     """A cell as text: numbers without float noise (66.3, 1304, 8.92), missing as empty."""
-    if _missing(x):
+    if is_missing(x):
         return ""
     if isinstance(x, bool):
         raise TypeError("a yes/no value is not expected in a data file")

@@ -21,9 +21,9 @@ from scorecard_lib.core.formatting import (
     decimal_places,
     format_number,
     format_value,
-    is_missing,
     unit_axis_label,
 )
+from scorecard_lib.core.values import is_missing
 
 
 def require_columns(df: Any, columns: Sequence[str], what: str) -> None:

@@ -24,9 +24,9 @@ from scorecard_lib.core.formatting import (
     NEUTRAL,
     SERIES_COLOUR,
     TEXT_COLOUR,
-    is_missing,
     normalise_rating,
 )
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.present.chart_data import (
     Units,
     float_column,

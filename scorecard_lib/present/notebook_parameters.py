@@ -12,7 +12,8 @@ from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.paths import PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.core.read_ahead import take as take_read_ahead
-from scorecard_lib.inputs.loading import PARAM_KEYS, Inputs, input_files
+from scorecard_lib.inputs.loading import Inputs, input_files
+from scorecard_lib.inputs.parameters import PARAM_KEYS
 
 
 def from_root(folder: str | Path | None) -> Path | None:

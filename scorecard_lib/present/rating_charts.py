@@ -21,9 +21,9 @@ from scorecard_lib.core.formatting import (
     RAG_COLOURS,
     RATING_SYMBOLS,
     RATINGS,
-    is_missing,
     normalise_rating,
 )
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.present.chart_data import (
     RATING_WORDS,
     join_words,

@@ -20,9 +20,9 @@ from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.formatting import (
     RAG_COLOURS,
     RATING_SYMBOLS,
-    is_missing,
     normalise_band,
 )
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.present.chart_data import join_words, require_columns
 from scorecard_lib.present.chart_style import figure
 from scorecard_lib.present.charts import Chart, finished_chart, kept_chart

@@ -26,7 +26,8 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.core.registry import SECTION_TITLES
-from scorecard_lib.inputs.loading import PARAM_KEYS, Inputs, load_inputs
+from scorecard_lib.inputs.loading import Inputs, load_inputs
+from scorecard_lib.inputs.parameters import PARAM_KEYS
 from scorecard_lib.present import tables
 from scorecard_lib.present.appendix_views import AppendixViews
 from scorecard_lib.present.markup import (

@@ -40,8 +40,8 @@ from xml.etree import ElementTree
 
 import pandas as pd
 
-from scorecard_lib.core.formatting import is_missing
 from scorecard_lib.core.quarters import Quarter
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.report.datapackage import (
     BASIS_WORDS,
     ODS_NAME,
@@ -91,14 +91,14 @@ class OpenData:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or is_missing(value):
+    if is_missing(value):
         return None
     text = str(value).strip()
     return text or None
 
 
 def _number(value: Any) -> float | None:
-    if value is None or isinstance(value, bool) or is_missing(value):
+    if isinstance(value, bool) or is_missing(value):
         return None
     number = float(value)
     return None if math.isnan(number) or math.isinf(number) else number
@@ -221,7 +221,7 @@ def open_data(inputs: Inputs, results: Mapping[str, Any]) -> OpenData:
 def _cell(value: Any, kind: str) -> str:
     """A CSV cell: empty for missing; numbers in their shortest exact form, whole numbers
     without a decimal point; booleans as ``true``/``false``."""
-    if value is None or value is pd.NA or is_missing(value):
+    if is_missing(value):
         return ""
     if kind == "boolean":
         return "true" if bool(value) else "false"
