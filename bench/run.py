@@ -51,7 +51,7 @@ import synthetic  # noqa: E402
 
 from scorecard_lib.core.paths import PROJECT_ROOT  # noqa: E402
 from scorecard_lib.core.registry import SECTIONS  # noqa: E402
-from scorecard_lib.inputs.loading import available_quarters  # noqa: E402
+from scorecard_lib.inputs.locations import available_quarters  # noqa: E402
 
 Q = "2016-17-Q4"
 BIN = Path(sys.executable).parent
@@ -205,7 +205,7 @@ class Bench:
         import pandas as pd
 
         from scorecard_lib.core.quarters import parse_quarter
-        from scorecard_lib.inputs.loading import in_force
+        from scorecard_lib.inputs.cross_checks import in_force
 
         synthetic.make_synthetic(self.synthetic, 10, source=self.sample)
         cat = pd.read_csv(self.synthetic / "catalogue.csv", dtype=str, keep_default_na=False)

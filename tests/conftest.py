@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from hypothesis import settings
 
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 
 if TYPE_CHECKING:
     from scorecard_lib.present.sections import Scorecard

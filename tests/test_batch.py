@@ -20,7 +20,8 @@ import pytest
 
 from scorecard_lib import cli
 from scorecard_lib.core.paths import PROJECT_ROOT
-from scorecard_lib.scale.batch import BatchError, PairResult, plan, run_batch
+from scorecard_lib.scale.batch import run_batch
+from scorecard_lib.scale.plan import BatchError, PairResult, plan
 
 pytest.importorskip("distributed")
 
@@ -162,7 +163,7 @@ def test_an_unreachable_scheduler_is_one_message_within_the_timeout(tmp_path: Pa
 
 
 def test_the_summary_names_each_failed_pair_with_its_message() -> None:
-    from scorecard_lib.scale.batch import BatchResult
+    from scorecard_lib.scale.plan import BatchResult
 
     result = BatchResult(
         [
@@ -182,7 +183,7 @@ def test_the_summary_names_each_failed_pair_with_its_message() -> None:
 
 
 def test_an_audit_summary_counts_identical_different_and_failed_records() -> None:
-    from scorecard_lib.scale.batch import AUDIT_STATUSES, BatchResult
+    from scorecard_lib.scale.plan import AUDIT_STATUSES, BatchResult
 
     result = BatchResult(
         [

@@ -34,7 +34,7 @@ from typing import Any
 import pytest
 
 from scorecard_lib.core.paths import PROJECT_ROOT
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 from scorecard_lib.report.pdf import CHROMIUM_ARGS, DEFAULT_CHROMIUM
 
 CHROMIUM = Path(DEFAULT_CHROMIUM)

@@ -28,7 +28,7 @@ from scorecard_lib.build.preparation import KernelPreparation
 from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.paths import DATA_DIR, NOTEBOOKS_DIR, PARAMS_DIR, PROJECT_ROOT
 from scorecard_lib.core.registry import SECTIONS
-from scorecard_lib.inputs import loading
+from scorecard_lib.inputs import locations
 from scorecard_lib.report import manifest
 
 Q = "2016-17-Q4"
@@ -294,7 +294,7 @@ def test_the_parameters_file(built: Any, tmp_path: Path, monkeypatch: pytest.Mon
     data, out, ex = built
     params = tmp_path / "params"
     shutil.copytree(PARAMS_DIR, params)
-    monkeypatch.setattr(loading, "PARAMS_DIR", params)
+    monkeypatch.setattr(locations, "PARAMS_DIR", params)
     monkeypatch.setattr(cache, "PARAMS_DIR", params)
     _build(data, out, ex)  # the same bytes from another place: a new input path
     ex.runs.clear()

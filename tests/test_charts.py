@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import base64
 import html
+import inspect
 import math
 import re
+import subprocess
+import sys
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+import seaborn as sns
 
 from scorecard_lib.core.errors import InputError
-from scorecard_lib.present import charts
+from scorecard_lib.core.formatting import (
+    RAG_COLOURS,
+    RATING_SYMBOLS,
+    RATINGS,
+    SERIES_COLOUR,
+    TEXT_COLOUR,
+)
+from scorecard_lib.present import chart_style, charts, indicator_charts, rating_charts, risk_charts
 from scorecard_lib.present.charts import Chart
+from scorecard_lib.rules import risks
 
 NAN = math.nan
 LABELS = [f"{y} Q{q}" for y in ("2015/16", "2016/17") for q in (1, 2, 3, 4)]
@@ -173,6 +185,91 @@ def test_text_in_the_picture_stays_text_with_font_fallbacks() -> None:
     svg = lac().image.decode()
     assert ">66.3<" in svg  # the latest value is labelled on the chart
     assert "sans-serif" in svg
+
+
+# --- the look: seaborn's theme, pinned ----------------------------------------------------
+def test_the_look_is_seaborns_whitegrid_paper_in_the_reports_fonts_and_colours() -> None:
+    pinned = {
+        "font.family": "DejaVu Sans",
+        "font.sans-serif": ["DejaVu Sans"],
+        "font.size": 9.5,
+        "axes.labelsize": 9.5,
+        "axes.titlesize": 10,
+        "xtick.labelsize": 9,
+        "ytick.labelsize": 9,
+        "legend.fontsize": 9,
+        "text.color": TEXT_COLOUR,
+        "axes.labelcolor": TEXT_COLOUR,
+        "xtick.color": TEXT_COLOUR,
+        "ytick.color": TEXT_COLOUR,
+        "axes.edgecolor": "#b1b4b6",
+        "grid.color": "#dddddd",
+        "svg.fonttype": "none",  # text stays text: sharp when zoomed, read by the browser
+        "svg.hashsalt": chart_style.SVG_HASHSALT,
+        "text.parse_math": False,
+        "axes.unicode_minus": False,
+    }
+    seaborn_look = {**sns.axes_style("whitegrid"), **sns.plotting_context("paper")}
+    for key, value in seaborn_look.items():
+        assert chart_style.STYLE[key] == pinned.get(key, value), key
+    for key, value in pinned.items():
+        assert chart_style.STYLE[key] == value, key
+
+
+def test_the_look_applies_to_the_charts_only() -> None:
+    before = dict(plt.rcParams)
+    lac()
+    assert dict(plt.rcParams) == before  # a notebook's own plots keep their look
+
+
+def test_bars_keep_the_reports_colours_exactly() -> None:
+    """seaborn desaturates bar colours by default, which would weaken their contrast."""
+    fills = set(re.findall(r"fill: ?(#[0-9a-fA-F]{6})", ratings().image.decode()))
+    assert {RAG_COLOURS[r].lower() for r in RATINGS} <= fills
+    fills = set(re.findall(r"fill: ?(#[0-9a-fA-F]{6})", sickness().image.decode()))
+    assert {chart_style.HIGHLIGHT.lower(), SERIES_COLOUR.lower()} <= fills
+
+
+# --- one module names every chart ------------------------------------------------------
+def test_charts_names_every_chart_from_the_module_that_draws_it() -> None:
+    drawn_in = {
+        "rag_counts_chart": rating_charts,
+        "rag_by_theme_chart": rating_charts,
+        "ratings_by_quarter_chart": rating_charts,
+        "trend_chart": indicator_charts,
+        "breakdown_chart": indicator_charts,
+        "risk_heatmap": risk_charts,
+        "LIKELIHOOD_WORDS": risk_charts,
+        "IMPACT_WORDS": risk_charts,
+    }
+    for name, module in drawn_in.items():
+        assert getattr(charts, name) is getattr(module, name)
+        assert name in charts.__all__
+    from scorecard_lib.present.charts import risk_heatmap
+
+    assert risk_heatmap is risk_charts.risk_heatmap
+    with pytest.raises(AttributeError, match="no_such_chart"):
+        charts.no_such_chart  # noqa: B018
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("first", ["charts", "chart_style", "rating_charts", "risk_charts"])
+def test_any_chart_module_can_be_imported_first(first: str) -> None:
+    code = (
+        f"import scorecard_lib.present.{first}\n"
+        "from scorecard_lib.present import charts\n"
+        "import sys\n"
+        "assert 'seaborn' in sys.modules\n"
+        "print(charts.trend_chart.__module__, charts.risk_heatmap.__module__)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [
+        "scorecard_lib.present.indicator_charts",
+        "scorecard_lib.present.risk_charts",
+    ]
 
 
 # --- trend ------------------------------------------------------------------------------
@@ -397,6 +494,31 @@ def test_heatmap_many_risks_in_one_cell_stay_in_budget() -> None:
     chart = charts.risk_heatmap(df, "Crowded")
     assert len(chart.image) < charts.SIZE_BUDGET
     assert "No risk is red." in chart.alt
+
+
+def _cell_labels(svg: str, bands: dict[str, int]) -> None:
+    for likelihood in range(1, 6):
+        for impact in range(1, 6):
+            score = risks.score(likelihood, impact)
+            assert f">{RATING_SYMBOLS[risks.band(score, bands)]} {score}<" in svg
+
+
+def test_heatmap_bands_every_cell_as_the_rules_do() -> None:
+    _cell_labels(heatmap().image.decode(), dict(risks.DEFAULT_BANDS))
+    other = {"red": 12, "amber": 4}
+    chart = charts.risk_heatmap(
+        risk_frame(red_from=12, amber_from=4), "Other bands", red_from=12, amber_from=4
+    )
+    _cell_labels(chart.image.decode(), other)
+
+
+def test_heatmap_default_bands_are_the_rules_defaults() -> None:
+    parameters = inspect.signature(charts.risk_heatmap).parameters
+    assert parameters["red_from"].default == risks.DEFAULT_BANDS["red"]
+    assert parameters["amber_from"].default == risks.DEFAULT_BANDS["amber"]
+    svg = heatmap().image.decode()
+    assert f"Red: {risks.DEFAULT_BANDS['red']}-25" in svg
+    assert f"Amber: {risks.DEFAULT_BANDS['amber']}-{risks.DEFAULT_BANDS['red'] - 1}" in svg
 
 
 def test_heatmap_uses_the_band_settings_given() -> None:

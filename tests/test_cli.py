@@ -182,7 +182,7 @@ def test_quarters_table_shows_drafts_and_published_records(
     for q in ("2016-17-Q3", "2016-17-Q4"):
         (data / q).mkdir(parents=True)
     monkeypatch.setattr(
-        "scorecard_lib.inputs.loading.available_quarters",
+        "scorecard_lib.inputs.locations.available_quarters",
         lambda d: [parse_quarter("2016-17-Q3"), parse_quarter("2016-17-Q4")],
     )
     out, archive = tmp_path / "outputs", tmp_path / "published"

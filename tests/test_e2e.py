@@ -16,7 +16,7 @@ import pytest
 
 from scorecard_lib.core.paths import NOTEBOOKS_DIR, PROJECT_ROOT
 from scorecard_lib.core.registry import SECTIONS
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 
 pytestmark = pytest.mark.e2e
 

@@ -23,9 +23,9 @@ from scorecard_lib.core.errors import InputError, QuarterError, ValidationError
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.core.registry import SECTIONS
-from scorecard_lib.inputs import loading
+from scorecard_lib.inputs import loading, locations
 from scorecard_lib.inputs.validate import quarter_argument, validate_quarter
-from scorecard_lib.present import sections
+from scorecard_lib.present import notebook_parameters, sections
 
 Q = "2016-17-Q4"
 
@@ -65,10 +65,10 @@ def problems(data: Path, quarter: str = Q) -> list[str]:
 
 
 def test_parameters_come_from_params_beside_the_data_folder(small: Path, tmp_path: Path) -> None:
-    assert loading.default_params_dir() == PARAMS_DIR
-    assert loading.default_params_dir(DATA_DIR) == PARAMS_DIR
-    assert loading.default_params_dir(small) == tmp_path / "params"
-    assert loading.params_path(parse_quarter(Q), loading.default_params_dir(small)).is_file()
+    assert locations.default_params_dir() == PARAMS_DIR
+    assert locations.default_params_dir(DATA_DIR) == PARAMS_DIR
+    assert locations.default_params_dir(small) == tmp_path / "params"
+    assert locations.params_path(parse_quarter(Q), locations.default_params_dir(small)).is_file()
 
     (tmp_path / "params" / f"{Q}.yaml").write_text("quarter: 2016-17-Q4\n", encoding="utf-8")
     found = problems(small)
@@ -78,7 +78,7 @@ def test_parameters_come_from_params_beside_the_data_folder(small: Path, tmp_pat
 
 def test_without_params_beside_it_the_projects_are_used(small: Path, tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "params")
-    assert loading.default_params_dir(small) == PARAMS_DIR
+    assert locations.default_params_dir(small) == PARAMS_DIR
     assert loading.load_inputs(Q, small).params["council"] == "Sample County Council"
     assert PARAMS_DIR / f"{Q}.yaml" in loading.input_files(Q, small)
 
@@ -109,7 +109,7 @@ def test_an_explicit_params_folder_wins(small: Path, tmp_path: Path) -> None:
     ],
 )
 def test_paths_are_not_quarters(text: str) -> None:
-    assert loading.looks_like_path(text)
+    assert locations.looks_like_path(text)
     with pytest.raises(QuarterError, match="looks like a file path"):
         quarter_argument(text)
     with pytest.raises(QuarterError, match="looks like a file path"):
@@ -118,7 +118,7 @@ def test_paths_are_not_quarters(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["2016-17-Q4", "2016/17 Q4", "Q4 2016/17", "2016 / 17 Q4"])
 def test_quarters_are_not_paths(text: str) -> None:
-    assert not loading.looks_like_path(text)
+    assert not locations.looks_like_path(text)
     assert quarter_argument(text) == parse_quarter(Q)
 
 
@@ -126,7 +126,7 @@ def test_quarters_are_not_paths(text: str) -> None:
 def test_no_spelling_of_a_quarter_looks_like_a_path(q: Quarter) -> None:
     y1, y2 = q.start_year, q.start_year + 1
     for text in (q.id, q.short, f"Q{q.q} {q.fy}", f"{q.id[:7]} Q{q.q}", f"{y1}/{y2} Q{q.q}"):
-        assert not loading.looks_like_path(text), text
+        assert not locations.looks_like_path(text), text
         assert quarter_argument(text) == q
 
 
@@ -269,7 +269,7 @@ def test_papermill_parameters_a_notebook_does_not_take_are_an_error(
     shell = types.SimpleNamespace(user_ns={"_ih": history})
     fake = types.SimpleNamespace(get_ipython=lambda: shell)
     monkeypatch.setitem(sys.modules, "IPython", fake)
-    assert sections.injected_parameters() == ["quarter", "quater"]
+    assert notebook_parameters.injected_parameters() == ["quarter", "quater"]
     with pytest.raises(InputError, match="given the parameter quater, which it does not take"):
         sections.load_scorecard(Q)
     history[1] = '# Parameters\nquarter = "2016-17-Q4"\ndata_dir = ""\ntitle = "T"\n'
@@ -278,7 +278,7 @@ def test_papermill_parameters_a_notebook_does_not_take_are_an_error(
 
 def test_outside_a_kernel_nothing_was_injected(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delitem(sys.modules, "IPython", raising=False)
-    assert sections.injected_parameters() == []
+    assert notebook_parameters.injected_parameters() == []
 
 
 @pytest.mark.slow
@@ -321,4 +321,4 @@ def test_project_notebooks_declare_what_the_runner_and_papermill_users_pass() ->
         declared = set(
             papermill.inspect_notebook(str(PROJECT_ROOT / "notebooks" / f"{name}.ipynb"))
         )
-        assert declared == set(sections.NOTEBOOK_PARAMETERS), name
+        assert declared == set(notebook_parameters.NOTEBOOK_PARAMETERS), name

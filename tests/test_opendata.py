@@ -1,4 +1,5 @@
-"""Open data (``opendata.py``): the quarter's figures as CSV, ODS and a Frictionless Data Package.
+"""Open data (``opendata.py``, ``datapackage.py``): a quarter's figures as CSV, ODS and a
+Frictionless Data Package.
 
 The unit tests write the open data of 2016-17 Q4 straight from its inputs and results (no
 kernels); the end-to-end tests read what a real build published (``built_quarters``) and
@@ -26,7 +27,7 @@ from scorecard_lib import audit
 from scorecard_lib.core.quarters import parse_quarter
 from scorecard_lib.inputs import loading
 from scorecard_lib.inputs.archive import ARCHIVE_DIR
-from scorecard_lib.report import manifest, opendata, record
+from scorecard_lib.report import datapackage, manifest, opendata, record
 
 Q = "2016-17-Q4"
 # Typed from the Cabinet report of 20 July 2017 (../shared/seed), as in test_golden_seed.py:
@@ -367,5 +368,5 @@ def test_the_docs_describe_every_column() -> None:
     from scorecard_lib.core.paths import PROJECT_ROOT
 
     text = (PROJECT_ROOT / "docs" / "open-data.md").read_text("utf-8")
-    for field in (*opendata.SCORECARD_FIELDS, *opendata.RISK_FIELDS_OPEN):
+    for field in (*datapackage.SCORECARD_FIELDS, *datapackage.RISK_FIELDS_OPEN):
         assert f"`{field.name}`" in text, field.name

@@ -27,7 +27,7 @@ from scorecard_lib.core.errors import (
 )
 from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT
 from scorecard_lib.core.quarters import Quarter, parse_quarter
-from scorecard_lib.inputs import loading
+from scorecard_lib.inputs import loading, locations
 from scorecard_lib.report import assemble
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "notebooks"
@@ -57,7 +57,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     monkeypatch.setattr(loading, "load_inputs", load_inputs)
     monkeypatch.setattr(loading, "input_files", lambda q, d=None: sorted(FIXTURES.glob("*.ipynb")))
     monkeypatch.setattr(
-        loading,
+        locations,
         "available_quarters",
         lambda d=None: [parse_quarter("2016-17-Q3"), parse_quarter(Q)],
     )

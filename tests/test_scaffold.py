@@ -13,7 +13,8 @@ from scorecard_lib.core.errors import QuarterError, ValidationError
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
 from scorecard_lib.core.quarters import parse_quarter
 from scorecard_lib.inputs import scaffold
-from scorecard_lib.inputs.loading import available_quarters, load_inputs, load_params
+from scorecard_lib.inputs.loading import load_inputs, load_params
+from scorecard_lib.inputs.locations import available_quarters
 
 Q2 = "2017-18-Q2"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from scorecard_lib.inputs.loading import available_quarters
+from scorecard_lib.inputs.locations import available_quarters
 from scorecard_lib.present.sections import Scorecard
 from scorecard_lib.rules import narrative
 from scorecard_lib.rules.rating import IMPROVING, NO_CHANGE, WORSENING

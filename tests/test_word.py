@@ -1,4 +1,4 @@
-"""The paper in Word (``word.py``, ``scorecard run --docx``): accessible, byte-stable, on the
+"""The paper in Word (``report/word/``, ``scorecard run --docx``): accessible, byte-stable, on the
 council's template when given one.
 
 The document is read back with python-docx. The figures checked are typed from the Cabinet
@@ -27,6 +27,7 @@ from scorecard_lib.cli import main
 from scorecard_lib.present import charts
 from scorecard_lib.present.sections import Scorecard, load_scorecard
 from scorecard_lib.report import record, word
+from scorecard_lib.report.word import writer
 
 QUARTER = "2016-17-Q4"
 SEED_RED_RISKS = (
@@ -252,7 +253,7 @@ def test_every_picture_is_a_print_resolution_png_with_the_charts_alt_text(
         assert pictures and all(n.endswith(".png") for n in pictures)
         for name in pictures:
             png = z.read(name)
-            width, dpi = word._png_width(png)
+            width, dpi = writer._png_width(png)
             assert round(dpi) == charts.PRINT_DPI and width > 1000
             assert b"tEXt" not in png and b"tIME" not in png  # no software or date
 

@@ -31,7 +31,10 @@ from scorecard_lib.core.errors import (
 )
 from scorecard_lib.core.paths import DATA_DIR, PARAMS_DIR
 from scorecard_lib.inputs import workbook
-from scorecard_lib.inputs.loading import available_quarters, load_inputs
+from scorecard_lib.inputs.loading import load_inputs
+from scorecard_lib.inputs.locations import available_quarters
+from scorecard_lib.inputs.workbook.cells import MAX_SHEET_ROWS
+from scorecard_lib.inputs.workbook.layout import OPTIONAL, REQUIRED
 from scorecard_lib.present.sections import load_scorecard
 
 Q2 = "2017-18-Q2"
@@ -91,7 +94,7 @@ def fill(path: Path, values: dict[str, Any] | None = None, **cells: Any) -> None
     for iid, r in _rows_by_id(ws).items():
         if iid in values:
             ws.cell(row=r, column=col["Value"]).value = values[iid]
-        elif ws.cell(row=r, column=col["This quarter"]).value == workbook.REQUIRED:
+        elif ws.cell(row=r, column=col["This quarter"]).value == REQUIRED:
             last = ws.cell(row=r, column=col["Last value"]).value
             ws.cell(row=r, column=col["Value"], value=last if last != "none" else 1)
     for key, value in cells.items():
@@ -124,9 +127,9 @@ def test_template_lists_the_quarter_with_protection_and_validation(sample: dict)
         return ws.cell(row=rows[iid], column=col[heading])
 
     # quarterly: required; annual last reported in Q2: required; annual last in Q3: optional
-    assert cell("CF01", "This quarter").value == workbook.REQUIRED
-    assert cell("EN01", "This quarter").value == workbook.REQUIRED
-    assert cell("OB01", "This quarter").value == workbook.OPTIONAL
+    assert cell("CF01", "This quarter").value == REQUIRED
+    assert cell("EN01", "This quarter").value == REQUIRED
+    assert cell("OB01", "This quarter").value == OPTIONAL
     assert cell("CF01", "Last value").value == 68.1
     assert cell("CF01", "Last value refers to").value == "2017/18 Q1"
     assert cell("CF01", "Benchmark").value == 62  # carried from last quarter
@@ -671,7 +674,7 @@ def test_a_sheet_larger_than_a_returns_sheet_is_refused(sample: dict) -> None:
     fill(path)
     many = b"".join(
         b'<row r="%d"><c r="A%d" t="inlineStr"><is><t>x</t></is></c></row>' % (r, r)
-        for r in range(100, 100 + workbook.MAX_SHEET_ROWS + 10)
+        for r in range(100, 100 + MAX_SHEET_ROWS + 10)
     )
     _rewrite_sheet(path, lambda xml: xml.replace(b"</sheetData>", many + b"</sheetData>"))
     msg = _refused(sample, path, InputError)

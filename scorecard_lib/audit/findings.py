@@ -8,16 +8,14 @@ lines or CSV cells that changed.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import difflib
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from scorecard_lib.core.paths import PROJECT_ROOT
+from scorecard_lib.core.paths import CURRENT_DIR, PROJECT_ROOT
 from scorecard_lib.report import manifest as manifest_mod
 
 EXIT_IDENTICAL, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
@@ -25,6 +23,9 @@ EXIT_IDENTICAL, EXIT_DIFFERENT, EXIT_BAD_INPUT = 0, 1, 2
 MAX_DETAILS = 20
 #: Characters of a changed line of text shown either side of where it changes.
 CONTEXT = 70
+#: The audit names a path from the current directory, else from the project root
+#: (``core.paths.display_path``), else in full.
+AUDIT_ROOTS = (CURRENT_DIR, PROJECT_ROOT)
 
 #: Order in which findings are printed, with their headings.
 TOPICS: tuple[tuple[str, str], ...] = (
@@ -47,15 +48,6 @@ class Finding:
     topic: str
     text: str
     differs: bool = True
-
-
-def shown(path: Path) -> str:
-    """A path for the audit's words: relative to the current directory or the project."""
-    path = Path(path).resolve()
-    for base in (Path.cwd().resolve(), PROJECT_ROOT):
-        with contextlib.suppress(ValueError):
-            return path.relative_to(base).as_posix()
-    return str(path)
 
 
 def short_hash(sha: object) -> str:

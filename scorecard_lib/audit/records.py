@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from scorecard_lib.audit.findings import Finding, short_hash, shown
+from scorecard_lib.audit.findings import AUDIT_ROOTS, Finding, short_hash
 from scorecard_lib.core.errors import InputError, PublishedError
-from scorecard_lib.core.paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT, resolve
+from scorecard_lib.core.paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT, display_path, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.inputs.archive import (
     ARCHIVE_DIR,
@@ -44,8 +44,9 @@ def find_record(
         folder = Path(folder).expanduser().resolve()
         parsed = parse_folder_name(folder.name)
         if parsed is None or not (folder / record.MANIFEST_NAME).is_file():
+            shown = display_path(folder, root=AUDIT_ROOTS, outside="absolute")
             raise InputError(
-                f"{shown(folder)} is not a published record (a folder named QUARTER or "
+                f"{shown} is not a published record (a folder named QUARTER or "
                 "QUARTER.vN holding a manifest.json)",
                 fix="give a folder of the archive, e.g. published/2016-17-Q4, or a quarter",
             )
@@ -57,7 +58,7 @@ def find_record(
         have = ", ".join(x.id for x in published_quarters(archive)) or "none"
         raise InputError(
             f"{q.prose} ({q.id}) has no published record to audit",
-            where=shown(archive),
+            where=display_path(archive, root=AUDIT_ROOTS, outside="absolute"),
             fix=f"audit a published quarter ({have}), give the archive with --archive, or "
             f"publish it first with 'scorecard publish {q.id}'",
         )
@@ -72,7 +73,7 @@ def load_record(quarter: Quarter, folder: Path) -> dict[str, Any]:
     if not path.is_file():
         raise InputError(
             f"{quarter.prose} ({quarter.id}) has no published record to audit",
-            where=shown(path),
+            where=display_path(path, root=AUDIT_ROOTS, outside="absolute"),
             fix="audit a published quarter, or give the archive with --archive",
         )
     data = read_record_manifest(folder)
@@ -90,7 +91,7 @@ def load_record(quarter: Quarter, folder: Path) -> dict[str, Any]:
         raise InputError(
             f"The published manifest of {quarter.id} is not a scorecard manifest: "
             + "; ".join(problems),
-            where=shown(path),
+            where=display_path(path, root=AUDIT_ROOTS, outside="absolute"),
             fix="restore it from version control",
         )
     return data
@@ -148,7 +149,7 @@ def check_keep_folder(keep: Path, records: Path, *, fresh: bool = True) -> Path:
             raise PublishedError(
                 "--keep names a folder inside a published record, which the audit must never "
                 "change",
-                where=shown(above),
+                where=display_path(above, root=AUDIT_ROOTS, outside="absolute"),
                 fix=fix,
             )
     archives = {Path(records).resolve(), ARCHIVE_DIR.resolve(), OUTPUTS_DIR.resolve()}
@@ -156,13 +157,13 @@ def check_keep_folder(keep: Path, records: Path, *, fresh: bool = True) -> Path:
         raise PublishedError(
             "--keep names the folder of published records (or a folder inside it), where the "
             "re-run could replace a record",
-            where=shown(target),
+            where=display_path(target, root=AUDIT_ROOTS, outside="absolute"),
             fix=fix,
         )
     if fresh and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise PublishedError(
             "--keep names a folder that already holds files, which the re-run would overwrite",
-            where=shown(target),
+            where=display_path(target, root=AUDIT_ROOTS, outside="absolute"),
             fix=fix,
         )
     return target
@@ -173,7 +174,7 @@ def keep_copy(src: Path, dst: Path) -> None:
     if dst.exists():
         raise PublishedError(
             "--keep: the folder for this quarter's re-run already exists and was not replaced",
-            where=shown(dst),
+            where=display_path(dst, root=AUDIT_ROOTS, outside="absolute"),
             fix="give --keep a new or empty folder",
         )
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +199,7 @@ def snapshot_record(quarter: Quarter, folder: Path, dest: Path) -> dict[str, Any
         raise LockedError(
             f"A publication is in progress beside the record of {quarter.prose} ({quarter.id}), "
             "so it cannot be audited now",
-            where=shown(folder.parent / LOCK_NAME),
+            where=display_path(folder.parent / LOCK_NAME, root=AUDIT_ROOTS, outside="absolute"),
             fix="wait for it to finish, then audit again",
         ) from None
     except OSError:
@@ -216,7 +217,7 @@ def snapshot_record(quarter: Quarter, folder: Path, dest: Path) -> dict[str, Any
     if copied != recorded:  # changed between reading and copying (only without the lock)
         raise LockedError(
             f"The published record of {quarter.id} changed while it was being read",
-            where=shown(folder),
+            where=display_path(folder, root=AUDIT_ROOTS, outside="absolute"),
             fix="audit again when nobody is changing it",
         )
     return recorded

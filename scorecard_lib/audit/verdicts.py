@@ -55,13 +55,13 @@ from typing import Any
 
 from scorecard_lib.audit import reruns
 from scorecard_lib.audit.findings import (
+    AUDIT_ROOTS,
     EXIT_BAD_INPUT,
     EXIT_DIFFERENT,
     EXIT_IDENTICAL,
     TOPICS,
     Finding,
     short_hash,
-    shown,
 )
 from scorecard_lib.audit.outputs_diff import compare_outputs
 from scorecard_lib.audit.provenance import check_inputs, compare_code, compare_environment
@@ -82,7 +82,7 @@ from scorecard_lib.audit.results import (
     unexplained_manifest_difference,
 )
 from scorecard_lib.core.errors import InputError, ScorecardError
-from scorecard_lib.core.paths import resolve, resolve_given
+from scorecard_lib.core.paths import display_path, resolve, resolve_given
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.inputs.archive import ARCHIVE_DIR, current_records
 from scorecard_lib.report import manifest as manifest_mod
@@ -125,7 +125,8 @@ class AuditResult:
         if self.error is not None:
             return f"{head}: could not be audited.\n{self.error}"
         how = "the code that made it" if self.code == "recorded" else "the current code"
-        lines = [f"{head}, published record {shown(self.folder)}, re-run with {how}"]
+        folder = display_path(self.folder, root=AUDIT_ROOTS, outside="absolute")
+        lines = [f"{head}, published record {folder}, re-run with {how}"]
         for topic, title in TOPICS:
             found = [f for f in self.findings if f.topic == topic]
             if not found:
@@ -194,8 +195,9 @@ def _audit_record(
     """The audit of the record copied to ``snapshot`` (shown as ``folder``)."""
     data = resolve_given(data_dir) if data_dir else recorded_data_dir(recorded)
     if not data.is_dir():
+        shown = display_path(data, root=AUDIT_ROOTS, outside="absolute")
         raise InputError(
-            f"The data folder the record was built from is not there ({shown(data)})",
+            f"The data folder the record was built from is not there ({shown})",
             fix="give the data folder with --data",
         )
     if code == RECORDED:
@@ -203,7 +205,9 @@ def _audit_record(
         if problem is not None:
             raise InputError(
                 f"{q.prose} ({q.id}) cannot be audited with the code that made it: {problem}",
-                where=shown(folder / record.MANIFEST_NAME),
+                where=display_path(
+                    folder / record.MANIFEST_NAME, root=AUDIT_ROOTS, outside="absolute"
+                ),
                 fix="fetch the commit ('git fetch --all') or audit in a clone that has it; "
                 f"'scorecard audit {q.id} --with-current-code' shows what today's code would "
                 "change, which is a different question",
@@ -357,7 +361,7 @@ def audit_all(
     if not records:
         raise InputError(
             "There is no published quarter to audit",
-            where=shown(archive),
+            where=display_path(archive, root=AUDIT_ROOTS, outside="absolute"),
             fix="publish one with 'scorecard publish QUARTER', or give the archive with --archive",
         )
     run = audit or audit_quarter

@@ -253,7 +253,7 @@ def run_key(
             "data": data.as_posix(),
             "data_files": _data_files(data),
             # every folder a parameters file may be taken from, whole: whether it exists
-            # decides which one is read (loading.default_params_dir)
+            # decides which one is read (locations.default_params_dir)
             "params_folders": [
                 (folder.as_posix(), folder.is_dir(), _data_files(folder) if folder.is_dir() else [])
                 for folder in _params_folders(data)

@@ -78,14 +78,14 @@ def remember_inputs(
     arguments (``core/read_ahead.py``). False (and nothing handed down) if they do not
     validate or changed while being read."""
     from scorecard_lib.core import read_ahead
-    from scorecard_lib.present import sections
+    from scorecard_lib.present import notebook_parameters, sections
 
     read_ahead.hand_down(None)
     try:
-        key = sections.inputs_key(quarter, data_dir, params_dir)
-        before = sections.inputs_fingerprint(quarter, data_dir, params_dir)
+        key = notebook_parameters.inputs_key(quarter, data_dir, params_dir)
+        before = notebook_parameters.inputs_fingerprint(quarter, data_dir, params_dir)
         inputs = sections.load_scorecard(quarter, data_dir, params_dir).inputs
-        if sections.inputs_fingerprint(quarter, data_dir, params_dir) != before:
+        if notebook_parameters.inputs_fingerprint(quarter, data_dir, params_dir) != before:
             return False
     except Exception:
         return False

@@ -52,9 +52,17 @@ from scorecard_lib.build.normalise import normalise_notebook, write_notebook
 from scorecard_lib.build.pipeline import SECTION_TIMEOUT, Plan, RunResult
 from scorecard_lib.core.errors import ExecutionError, InputError, LockedError
 from scorecard_lib.core.files import disk_full_error, full_disk_reported, is_disk_full
-from scorecard_lib.core.paths import DATA_DIR, OUTPUTS_DIR, PROJECT_ROOT, data_parameter, resolve
+from scorecard_lib.core.paths import (
+    CURRENT_DIR,
+    DATA_DIR,
+    OUTPUTS_DIR,
+    PROJECT_ROOT,
+    data_parameter,
+    display_path,
+    resolve,
+)
 from scorecard_lib.core.quarters import Quarter
-from scorecard_lib.inputs import loading
+from scorecard_lib.inputs import loading, locations
 from scorecard_lib.report import assemble, manifest, opendata, record, word
 
 REPORT_NAME = "report.html"
@@ -63,15 +71,6 @@ NOTEBOOKS_SUBDIR = "notebooks"
 FAILED_DIR = ".failed"
 LOCK_TIMEOUT = 1.0  # seconds a second run of the same quarter waits before giving up
 NOTHING_PUBLISHED = "nothing was published"
-
-
-def human_path(path: Path) -> str:
-    """A path for a person at a terminal: relative to the current directory when inside it."""
-    path = Path(path).resolve()
-    try:
-        return path.relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-        return str(path)
 
 
 class SectionsFailed(ExecutionError):
@@ -92,7 +91,7 @@ class SectionsFailed(ExecutionError):
         self.published = published
         super().__init__(
             f"{len(self.failures)} of {total} report sections failed for {quarter.prose}",
-            where=human_path(kept),
+            where=display_path(kept, root=CURRENT_DIR, outside="absolute"),
         )
 
     def message(self) -> str:
@@ -104,15 +103,17 @@ class SectionsFailed(ExecutionError):
         for f in self.failures:
             error = (f.error or "it failed").rstrip(".")
             kept = (
-                f"see {human_path(self.kept / f.output.name)}"
+                "see "
+                + display_path(self.kept / f.output.name, root=CURRENT_DIR, outside="absolute")
                 if f.output_written
                 else "no notebook was written"
             )
             lines.append(f"- {f.section}: {error}. ({kept})")
         kept_any = any(f.output_written for f in self.failures)
+        published = display_path(self.published, root=CURRENT_DIR, outside="absolute")
         lines.append(
             ("The failed notebooks show the full traceback where it happened. " if kept_any else "")
-            + f"{human_path(self.published)} was not changed. How to fix: correct the data or "
+            + f"{published} was not changed. How to fix: correct the data or "
             "the notebook and run the quarter again."
         )
         return "\n".join(lines)
@@ -174,11 +175,11 @@ def run_quarter(
     ``command`` is recorded in the manifest and report; by default the canonical
     ``scorecard run QUARTER [--data DIR]``. ``notebooks_dir`` and ``sections`` default to the
     project's own (``registry.SECTIONS``). ``docx=True`` also writes the Word paper
-    ``report.docx`` (``word.py``), on the council's ``docx_template`` when one is given.
+    ``report.docx`` (``report/word/``), on the council's ``docx_template`` when one is given.
     """
     from scorecard_lib.build.pipeline import build
 
-    if not isinstance(quarter, Quarter) and loading.looks_like_path(str(quarter)):
+    if not isinstance(quarter, Quarter) and locations.looks_like_path(str(quarter)):
         loading.check_quarter(quarter)  # says it is a path, before parsing says less
     built = build(
         quarter,
@@ -252,7 +253,7 @@ def _check_notebooks(plan: Plan, parameters: dict[str, object]) -> None:
         raise InputError(
             f"The section notebook{'s' if len(missing) > 1 else ''} "
             f"{', '.join(missing)} {'are' if len(missing) > 1 else 'is'} missing",
-            where=human_path(plan.notebooks_dir),
+            where=display_path(plan.notebooks_dir, root=CURRENT_DIR, outside="absolute"),
             fix="restore the notebooks from version control",
         )
     _check_notebook_parameters(plan.notebooks_dir, plan.sections, parameters)
@@ -294,7 +295,7 @@ def draft_folder(plan: Plan, checked: Checked) -> Iterator[Draft]:
     except LockTimeout:
         raise LockedError(
             f"Another run of {q.prose} ({q.id}) is in progress",
-            where=human_path(Path(lock.lock_file)),
+            where=display_path(Path(lock.lock_file), root=CURRENT_DIR, outside="absolute"),
             fix="wait for it to finish, then run again (the lock is released as soon as that "
             "run ends, even if it crashed)",
         ) from None
@@ -357,7 +358,7 @@ def run_sections(
     if manifest.input_entries(checked.files, plan.data) != before:
         raise InputError(
             "The input files changed while the report was being built",
-            where=human_path(plan.data),
+            where=display_path(plan.data, root=CURRENT_DIR, outside="absolute"),
             fix="run the quarter again when nobody is editing its data",
         )
     executed = []
@@ -475,9 +476,10 @@ def _check_out_folder(out: Path) -> None:
             reason = "it is not a folder"
         elif isinstance(exc, FileNotFoundError) and out.is_dir():
             reason = "it is not a normal folder: it does not take new files"
+        shown = display_path(out, root=CURRENT_DIR, outside="absolute")
         raise InputError(
-            f"The output folder {human_path(out)} cannot be written ({reason}), so nothing was run",
-            where=human_path(out),
+            f"The output folder {shown} cannot be written ({reason}), so nothing was run",
+            where=shown,
             fix="give --out a folder you may create files in, or leave --out off to use the "
             "project's outputs/",
         ) from None
@@ -501,7 +503,7 @@ def _check_notebook_parameters(
         except Exception as exc:  # not JSON, not a notebook, no kernel name
             raise InputError(
                 f"The notebook {name}.ipynb cannot be read ({type(exc).__name__}: {exc})",
-                where=human_path(nb_dir / f"{name}.ipynb"),
+                where=display_path(nb_dir / f"{name}.ipynb", root=CURRENT_DIR, outside="absolute"),
                 fix="restore it from version control, or open and save it in Jupyter",
             ) from exc
         if unknown:
@@ -510,7 +512,7 @@ def _check_notebook_parameters(
                 f"The notebook {name}.ipynb does not declare the parameter"
                 f"{'s' if len(unknown) > 1 else ''} {listed} passed to it, so the value would "
                 "be ignored",
-                where=human_path(nb_dir / f"{name}.ipynb"),
+                where=display_path(nb_dir / f"{name}.ipynb", root=CURRENT_DIR, outside="absolute"),
                 fix=f"add {listed} to the notebook's cell tagged 'parameters'",
             )
 
@@ -550,7 +552,9 @@ def list_quarters(
     """Every quarter with data, oldest first, and whether it has a draft in ``out_dir``."""
     data = resolve(data_dir, DATA_DIR)
     out = resolve(out_dir, OUTPUTS_DIR)
-    return [(q.id, (out / q.id / REPORT_NAME).is_file()) for q in loading.available_quarters(data)]
+    return [
+        (q.id, (out / q.id / REPORT_NAME).is_file()) for q in locations.available_quarters(data)
+    ]
 
 
 @dataclass(frozen=True)
@@ -580,7 +584,7 @@ def quarter_states(
     records: dict[Quarter, list[str]] = {}
     for r in published_records(archive_dir):
         records.setdefault(r.quarter, []).append(r.name)
-    quarters = sorted(set(loading.available_quarters(data)) | set(records))
+    quarters = sorted(set(locations.available_quarters(data)) | set(records))
     return [
         QuarterState(q, (out / q.id / REPORT_NAME).is_file(), tuple(records.get(q, ())))
         for q in quarters

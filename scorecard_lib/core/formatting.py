@@ -21,6 +21,7 @@ from numbers import Real
 from typing import Any
 
 from scorecard_lib.core.errors import InputError
+from scorecard_lib.core.values import is_missing
 
 NO_DATA_TEXT = "no data"
 _WIDE = Context(prec=400)  # enough digits for any float, so rounding never overflows
@@ -131,16 +132,6 @@ figure.chart img, figure.chart svg { max-width: 100%; height: auto; }
 
 
 # --- numbers ----------------------------------------------------------------------------
-
-
-def is_missing(value: Any) -> bool:
-    """True for ``None``, NaN and pandas' missing markers (``pd.NA``, ``NaT``)."""
-    if value is None:
-        return True
-    try:
-        return bool(value != value)  # NaN, pd.NA and NaT are not equal to themselves
-    except (TypeError, ValueError):  # pd.NA raises on bool(); arrays are not scalars
-        return type(value).__name__ in {"NAType", "NaTType"}
 
 
 def _as_float(value: Any) -> float:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from scorecard_lib.core.errors import InputError
 
@@ -47,16 +50,52 @@ def resolve_given(path: str | Path) -> Path:
         ) from None
 
 
-def display_path(path: Path) -> str:
-    """A path as it may appear in outputs: relative to the project root when inside it.
+#: The current directory, as a root for :func:`display_path` (resolved when a path is shown):
+#: paths in what the commands print to a person at a terminal are relative to where they are.
+CURRENT_DIR: Path = Path()
 
-    Outputs never carry machine-specific absolute paths.
+#: What :func:`display_path` shows for a path under none of its roots: its file ``name`` only;
+#: ``external``, the name of a file or ``<external>/NAME`` for a folder (in the report); the
+#: path as ``given``; or the ``absolute`` path.
+Outside = Literal["name", "external", "given", "absolute"]
+
+
+def display_path(
+    path: str | Path,
+    data_dir: str | Path | None = None,
+    *,
+    root: Path | Sequence[Path] = PROJECT_ROOT,
+    outside: Outside = "name",
+) -> str:
+    """A path as a message, the console or an output shows it: relative to the first of
+    ``root`` it is inside (the project root; :data:`CURRENT_DIR` for the console), else
+    ``DATA/...`` inside ``data_dir`` (``DATA/../...`` beside it, as a parameters file), else as
+    ``outside`` says. The one place that decides how a path is shown, so that outputs never
+    carry a machine's absolute path and messages name files the way the reader knows them.
     """
-    path = Path(path).resolve()
+    given = Path(path)
     try:
-        return path.relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return path.name if path.is_file() else f"<external>/{path.name}"
+        resolved: Path | None = given.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic-link loop (Python 3.11, 3.12)
+        resolved = None
+    if resolved is not None:
+        for base in (root,) if isinstance(root, Path) else root:
+            try:
+                return resolved.relative_to(base.resolve()).as_posix()
+            except (ValueError, OSError, RuntimeError):
+                continue
+        if data_dir is not None:
+            data = Path(data_dir).resolve()
+            for prefix, base in (("DATA/", data), ("DATA/../", data.parent)):
+                with contextlib.suppress(ValueError):
+                    return prefix + resolved.relative_to(base).as_posix()
+    if outside == "name":
+        return given.name
+    if outside == "given" or resolved is None:
+        return str(given)
+    if outside == "external":
+        return resolved.name if resolved.is_file() else f"<external>/{resolved.name}"
+    return str(resolved)
 
 
 def data_parameter(data: Path) -> str:

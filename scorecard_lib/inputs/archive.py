@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scorecard_lib.core.errors import InputError, QuarterError
-from scorecard_lib.core.paths import PROJECT_ROOT, resolve
+from scorecard_lib.core.paths import CURRENT_DIR, PROJECT_ROOT, display_path, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 
 #: The committed archive of published records.
@@ -78,14 +78,6 @@ def parse_folder_name(name: str) -> tuple[Quarter, int] | None:
     return q, version
 
 
-def _shown(path: Path) -> str:
-    """A path for a message: relative to the current directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError, RuntimeError):  # RuntimeError: a symbolic-link loop
-        return str(path)
-
-
 def _unreadable_because(exc: BaseException) -> str:
     """Why a manifest could not be read, in a few words (never the file's contents)."""
     if isinstance(exc, json.JSONDecodeError):
@@ -111,13 +103,13 @@ def read_record_manifest(folder: Path) -> dict[str, Any]:
         raise InputError(
             f"The manifest of the record {path.parent.name} cannot be read "
             f"({_unreadable_because(exc)})",
-            where=_shown(path),
+            where=display_path(path, root=CURRENT_DIR, outside="given"),
             fix=fix,
         ) from None
     if not isinstance(data, dict):
         raise InputError(
             f"The manifest of the record {path.parent.name} is not a JSON object",
-            where=_shown(path),
+            where=display_path(path, root=CURRENT_DIR, outside="given"),
             fix=fix,
         )
     return data

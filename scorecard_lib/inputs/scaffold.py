@@ -36,17 +36,16 @@ import yaml
 
 from scorecard_lib.core.errors import InputError, QuarterError
 from scorecard_lib.core.files import make_staging_folder, write_atomically
-from scorecard_lib.core.paths import DATA_DIR, PROJECT_ROOT, resolve
+from scorecard_lib.core.paths import DATA_DIR, display_path, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.inputs import readers, schemas
-from scorecard_lib.inputs.loading import (
+from scorecard_lib.inputs.cross_checks import in_force
+from scorecard_lib.inputs.loading import Inputs, load_inputs
+from scorecard_lib.inputs.locations import (
     PAPER_SUFFIX,
-    Inputs,
     available_quarters,
     default_params_dir,
-    in_force,
-    load_inputs,
-    shown,
 )
 
 #: The columns new-quarter and the returns workbook write. The optional note columns
@@ -115,7 +114,7 @@ class Start:
             return {}
         order = rows["quarter"].map(lambda s: parse_quarter(s).index)
         row = rows.loc[order.idxmax()].to_dict()
-        return {k: (None if _missing(v) else v) for k, v in row.items()}
+        return {k: (None if is_missing(v) else v) for k, v in row.items()}
 
     def is_due(self, indicator: Mapping[str, Any]) -> bool:
         """Quarterly indicators are due every quarter; annual and biennial ones in the quarter
@@ -154,7 +153,7 @@ def start(
     pdir = resolve(params_dir, default_params_dir(root))
     if not root.is_dir():
         raise InputError(
-            f"The data folder {shown(root)} does not exist",
+            f"The data folder {display_path(root)} does not exist",
             fix="pass --data with the folder that holds catalogue.csv",
         )
     have = available_quarters(root)
@@ -163,14 +162,14 @@ def start(
         first = have[0].id if have else "none"
         raise QuarterError(
             f"There is no quarter before {q.prose} with data to start from",
-            where=shown(root),
+            where=display_path(root),
             fix=f"check the quarter you typed (the earliest quarter with data is {first})",
         )
     base = earlier[-1]
     if base != q.previous():
         raise QuarterError(
             f"{q.prose} cannot be added yet: {q.previous().prose} has no data",
-            where=f"{shown(root)}/{q.previous().id}/values.csv",
+            where=f"{display_path(root)}/{q.previous().id}/values.csv",
             fix=f"check the quarter you typed; the next quarter to add is {base.next().id}",
         )
     inputs = load_inputs(base, root, pdir)
@@ -196,12 +195,12 @@ def read_existing(folder: Path) -> dict[str, Any]:
                 found[name] = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
             except readers.TooLargeError as exc:
                 raise InputError(
-                    f"{shown(path)} cannot be read: {readers.too_large_rule(exc)}",
+                    f"{display_path(path)} cannot be read: {readers.too_large_rule(exc)}",
                     fix="correct the file or delete it to start the quarter afresh",
                 ) from None
             except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
                 raise InputError(
-                    f"{shown(path)} cannot be read ({type(exc).__name__})",
+                    f"{display_path(path)} cannot be read ({type(exc).__name__})",
                     fix="correct the file or delete it to start the quarter afresh",
                 ) from None
     path = folder / "commentary.yaml"
@@ -210,17 +209,17 @@ def read_existing(folder: Path) -> dict[str, Any]:
             data = readers.load_yaml(readers.read_capped(path, readers.MAX_YAML_BYTES))
         except readers.TooLargeError as exc:
             raise InputError(
-                f"{shown(path)} cannot be read: {readers.too_large_rule(exc)}",
+                f"{display_path(path)} cannot be read: {readers.too_large_rule(exc)}",
                 fix="correct the file or delete it to start the quarter afresh",
             ) from None
         except readers.YamlRefused as exc:
             raise InputError(
-                f"{shown(path)} cannot be read: {exc.rule}",
+                f"{display_path(path)} cannot be read: {exc.rule}",
                 fix=exc.fix,
             ) from None
         except (UnicodeDecodeError, yaml.YAMLError):
             raise InputError(
-                f"{shown(path)} is not valid YAML",
+                f"{display_path(path)} is not valid YAML",
                 fix="correct the file or delete it to start the quarter afresh",
             ) from None
         found["commentary"] = data if isinstance(data, dict) else {}
@@ -250,30 +249,12 @@ def params_text(quarter: Quarter, title: str, council: str) -> str:
     )
 
 
-def human(path: Path) -> str:
-    """A path as messages show it: relative to the project when inside it, else in full."""
-    path = Path(path)
-    try:
-        return path.resolve().relative_to(PROJECT_ROOT).as_posix()
-    except ValueError:
-        return str(path)
-
-
 # --- writing data files in the house style ----------------------------------------------------
-
-
-def _missing(x: Any) -> bool:
-    if x is None:
-        return True
-    try:
-        return bool(pd.isna(x))
-    except (TypeError, ValueError):
-        return False
 
 
 def fmt(x: Any) -> str:
     """A cell as text: numbers without float noise (66.3, 1304, 8.92), missing as empty."""
-    if _missing(x):
+    if is_missing(x):
         return ""
     if isinstance(x, bool):
         raise TypeError("a yes/no value is not expected in a data file")
@@ -455,7 +436,7 @@ def new_quarter(
     if (folder / "values.csv").is_file():
         raise QuarterError(
             f"{q.prose} already has data, so it will not be scaffolded again",
-            where=human(folder / "values.csv"),
+            where=display_path(folder / "values.csv", outside="given"),
             fix="edit that quarter's files, or fill in a returns workbook ('scorecard template' "
             "then 'scorecard import'); delete the folder first to start the quarter afresh",
         )
@@ -464,7 +445,7 @@ def new_quarter(
     if leftovers:
         raise QuarterError(
             f"The folder for {q.prose} already holds files ({', '.join(leftovers)})",
-            where=human(folder),
+            where=display_path(folder, outside="given"),
             fix="move them out of the way (or delete the folder) and run new-quarter again",
         )
     files = {

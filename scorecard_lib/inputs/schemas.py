@@ -20,6 +20,7 @@ import pandas as pd
 from scorecard_lib.core.errors import Problem
 from scorecard_lib.core.quarters import parse_quarter
 from scorecard_lib.core.registry import INDICATOR_SECTIONS
+from scorecard_lib.core.values import is_missing
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -279,7 +280,7 @@ def _row_number(index: object) -> int | None:
 
 
 def _blank_to_none(value: object) -> str | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if is_missing(value):
         return None
     text = str(value).strip()
     return text or None
@@ -373,11 +374,7 @@ def _problems_from(
     for case in cases.to_dict("records"):
         check = str(case.get("check"))
         column = case.get("column")
-        column = (
-            None
-            if column is None or (isinstance(column, float) and pd.isna(column))
-            else str(column)
-        )
+        column = None if is_missing(column) else str(column)
         failure = case.get("failure_case")
         index = case.get("index")
         if check == "column_in_dataframe":

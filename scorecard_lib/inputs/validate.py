@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scorecard_lib.core.errors import QuarterError
+from scorecard_lib.core.paths import display_path
 from scorecard_lib.core.quarters import EXAMPLE, Quarter, parse_quarter
 
 
@@ -58,7 +59,7 @@ def quarter_argument(text: str) -> Quarter:
     try:
         return parse_quarter(text)
     except QuarterError:
-        from scorecard_lib.inputs.loading import looks_like_path
+        from scorecard_lib.inputs.locations import looks_like_path
 
         if looks_like_path(text):
             raise QuarterError(
@@ -75,20 +76,20 @@ def validate_quarter(
 ) -> Summary:
     """Check every input of ``quarter``; raise the loader's error (QuarterError, InputError or
     ValidationError listing every problem) or return what the quarter holds."""
-    from scorecard_lib.inputs import loading
+    from scorecard_lib.inputs import cross_checks, loading, locations
 
     if not isinstance(quarter, Quarter):
         quarter = quarter_argument(quarter)
     inputs = loading.load_inputs(quarter, data_dir, params_dir)
     q = inputs.quarter
     cat = inputs.catalogue
-    force = loading.in_force(cat, q)
+    force = cross_checks.in_force(cat, q)
     ids = list(cat.loc[force, "indicator_id"])
     values = inputs.values
     this = set(values.loc[values["quarter"] == q.id, "indicator_id"])
     ever = set(values["indicator_id"])
     risks = inputs.risks
-    params_file = loading.params_path(q, loading._params_dir(data_dir, params_dir))
+    params_file = locations.params_path(q, locations.chosen_params_dir(data_dir, params_dir))
     return Summary(
         quarter=q,
         indicators=len(ids),
@@ -97,5 +98,5 @@ def validate_quarter(
         no_data=[i for i in ids if i not in ever],
         risks=int((risks["quarter"] == q.id).sum()),
         commentary=len(inputs.commentary),
-        params_file=loading.shown(params_file, inputs.data_dir),
+        params_file=display_path(params_file, inputs.data_dir),
     )

@@ -23,7 +23,8 @@ from typing import Any
 import pandas as pd
 
 from scorecard_lib.core.errors import InputError
-from scorecard_lib.core.formatting import NO_DATA_TEXT, format_number, is_missing
+from scorecard_lib.core.formatting import NO_DATA_TEXT, format_number
+from scorecard_lib.core.values import is_missing
 
 
 def scroll_box(table_html: str, label: str) -> str:

@@ -35,7 +35,7 @@ from markupsafe import Markup
 from scorecard_lib.core.errors import InputError
 from scorecard_lib.core.files import write_atomically
 from scorecard_lib.core.formatting import RATINGS, rating_badge_html
-from scorecard_lib.core.paths import resolve
+from scorecard_lib.core.paths import CURRENT_DIR, display_path, resolve
 from scorecard_lib.core.quarters import Quarter
 from scorecard_lib.inputs.archive import ARCHIVE_DIR, published_records, read_record_manifest
 from scorecard_lib.report.assemble import template_environment
@@ -110,14 +110,6 @@ class Entry:
             return self.quarter.prose
         state = "current" if self.current else "superseded"
         return f"{self.quarter.prose}, version {self.version} ({state})"
-
-
-def _shown(path: Path) -> str:
-    """A path for a message: relative to the current directory when inside it."""
-    try:
-        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except (ValueError, OSError):
-        return str(path)
 
 
 def _counts(results: Any) -> tuple[dict[str, int] | None, int | None]:
@@ -297,7 +289,7 @@ def write_archive_index(archive_dir: Path | None = None, *, drafts: bool = False
     if not folder.is_dir():
         raise InputError(
             f"There is no {'folder of drafts' if drafts else 'archive'} to index",
-            where=_shown(folder),
+            where=display_path(folder, root=CURRENT_DIR, outside="given"),
             fix="name the folder that holds the quarters' record folders "
             "(--archive DIR, or --out DIR for drafts)",
         )

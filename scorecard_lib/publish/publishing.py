@@ -36,7 +36,7 @@ from filelock import Timeout as LockTimeout
 
 from scorecard_lib.build.executors import EventCallback
 from scorecard_lib.core.errors import InputError, LockedError, PublishedError, ScorecardError
-from scorecard_lib.core.paths import resolve
+from scorecard_lib.core.paths import CURRENT_DIR, display_path, resolve
 from scorecard_lib.core.quarters import Quarter, parse_quarter
 from scorecard_lib.inputs.archive import (
     ARCHIVE_DIR,
@@ -129,12 +129,6 @@ class Published:
         return self.record.folder
 
 
-def _human(path: Path) -> str:
-    from scorecard_lib.build.runner import human_path
-
-    return human_path(path)
-
-
 def _check_code_committed() -> None:
     from scorecard_lib.report.manifest import code_version
 
@@ -172,7 +166,7 @@ def publish_quarter(
     publishes a new version beside the standing record; ``require_committed_code=False`` is
     for tests that publish from a working tree under change. ``on_building`` is called with
     the new record's folder name once every check has passed and the build starts. ``docx``
-    adds the Word paper to the record (``word.py``), on ``docx_template`` when given; a
+    adds the Word paper to the record (``report/word/``), on ``docx_template`` when given; a
     template that cannot be used is refused before anything is built."""
     started = time.perf_counter()
     q = parse_quarter(quarter)
@@ -203,7 +197,7 @@ def publish_quarter(
     except LockTimeout:
         raise LockedError(
             "Another publication is in progress in this archive",
-            where=_human(archive / LOCK_NAME),
+            where=display_path(archive / LOCK_NAME, root=CURRENT_DIR, outside="absolute"),
             fix="wait for it to finish, then publish again",
         ) from None
     try:
@@ -215,7 +209,7 @@ def publish_quarter(
         if final.exists():
             raise PublishedError(
                 f"The archive already has a folder {name} that is not a complete record",
-                where=_human(final),
+                where=display_path(final, root=CURRENT_DIR, outside="absolute"),
                 fix="find out how it got there (git status); the archive is never overwritten",
             )
         block: dict[str, Any] = {"version": version}
@@ -261,7 +255,7 @@ def _rebuild_archive_page(archive: Path, name: str) -> None:
         raise PublishedError(
             f"{name} was published, but the archive page could not be rebuilt: "
             f"{exc.message().rstrip('.')}",
-            where=_human(archive / "index.html"),
+            where=display_path(archive / "index.html", root=CURRENT_DIR, outside="absolute"),
             fix="correct that, then run 'scorecard index' (the record itself is complete)",
         ) from exc
 
@@ -278,14 +272,15 @@ def _refusal(
     if standing is None and reason is not None:
         raise PublishedError(
             f"{q.prose} ({q.id}) has not been published, so there is nothing to supersede",
-            where=_human(archive),
+            where=display_path(archive, root=CURRENT_DIR, outside="absolute"),
             fix=f"publish it with 'scorecard publish {q.id}' (without --supersede)",
         )
     if standing is not None and reason is None:
+        shown = display_path(standing.folder, root=CURRENT_DIR, outside="absolute")
         raise PublishedError(
-            f"{q.prose} ({q.id}) is already published as {_human(standing.folder)}, and a "
+            f"{q.prose} ({q.id}) is already published as {shown}, and a "
             "published record is never rebuilt or overwritten",
-            where=_human(standing.folder),
+            where=shown,
             fix=f"to publish a correction beside it run 'scorecard publish {q.id} --supersede "
             '--reason "what was wrong"\' (the old record is kept as it is); to check the '
             f"published record run 'scorecard audit {q.id}'",

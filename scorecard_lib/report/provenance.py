@@ -85,7 +85,11 @@ def _scalar(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, PurePath):
-        shown = display_path(Path(value)) if value.is_absolute() else value.as_posix()
+        shown = (
+            display_path(Path(value), outside="external")
+            if value.is_absolute()
+            else value.as_posix()
+        )
         return f"<code>{_esc(shown)}</code>"
     if isinstance(value, datetime | date):
         return _esc(value.isoformat())

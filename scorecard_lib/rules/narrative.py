@@ -5,7 +5,6 @@ headline. Also the safe rendering of officers' commentary (Markdown in, escaped 
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +12,7 @@ from markdown_it import MarkdownIt
 
 from scorecard_lib.core.formatting import format_value, with_unit
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.values import is_missing
 from scorecard_lib.rules.rating import IMPROVING, NO_CHANGE, WORSENING
 
 
@@ -95,21 +95,17 @@ def reference_text(row: Mapping[str, Any], value: float) -> str:
     return format_value(value, row["unit"], d, row.get("unit_label") or "")
 
 
-def _missing(x: Any) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
-
-
 def headline(row: Mapping[str, Any], quarter: Quarter) -> list[str]:
     """Sentences on one indicator's latest figure, its previous figure and its reference, e.g.
     'The rate of looked after children has increased to 66.3 per 10,000 children.'"""
     value = row["value"]
-    if _missing(value):
+    if is_missing(value):
         return [f"There is no figure yet for {row['name'][0].lower()}{row['name'][1:]}."]
     subject = row["subject"]
     prev = row.get("previous_value")
     sentences: list[str] = []
     latest = latest_value_text(row)
-    if _missing(prev):
+    if is_missing(prev):
         sentences.append(f"{subject} is {latest}.")
     else:
         same_shown = _shown(row, value) == _shown(row, prev)
@@ -140,7 +136,7 @@ def headline(row: Mapping[str, Any], quarter: Quarter) -> list[str]:
             sentences.append(f"This is {word} on the previous figure.")
         # "no noticeable change" is already said by "has stayed at (about)"
     ref = row.get("reference")
-    if not _missing(ref):
+    if not is_missing(ref):
         if _shown(row, value) > _shown(row, ref):
             rel = "above"
         elif _shown(row, value) < _shown(row, ref):

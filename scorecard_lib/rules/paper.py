@@ -209,7 +209,7 @@ def meeting_date_text(iso: str) -> str:
 
 
 def _in_force(catalogue: pd.DataFrame, quarter: Quarter) -> set[str]:
-    from scorecard_lib.inputs.loading import in_force  # a function on a frame; no I/O
+    from scorecard_lib.inputs.cross_checks import in_force  # a function on a frame; no I/O
 
     return set(catalogue.loc[in_force(catalogue, quarter), "indicator_id"])
 

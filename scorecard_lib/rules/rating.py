@@ -5,12 +5,12 @@ The rules are written out in ``docs/data-model.md`` and ``docs/aqa/assumptions.m
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import pandas as pd
 
 from scorecard_lib.core.quarters import Quarter, parse_quarter
+from scorecard_lib.core.values import is_missing
 
 GREEN, AMBER, RED, NOT_RATED, NO_DATA = "Green", "Amber", "Red", "Not rated", "No data"
 RATINGS: tuple[str, ...] = (GREEN, AMBER, RED, NOT_RATED, NO_DATA)
@@ -25,10 +25,6 @@ DIRECTIONS: tuple[str, ...] = (IMPROVING, NO_CHANGE, WORSENING, NOT_AVAILABLE)
 _PLACES = 9  # values are compared after rounding, so an edge case is not decided by float noise
 
 
-def _missing(x: object) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA
-
-
 def rate(
     value: float | None,
     reference: float | None,
@@ -39,16 +35,16 @@ def rate(
 ) -> str:
     """Green when ``value`` meets or beats ``reference``; Amber when worse by no more than the
     tolerance; Red when worse by more. No value: No data. No reference: Not rated."""
-    if _missing(value):
+    if is_missing(value):
         return NO_DATA
-    if _missing(reference):
+    if is_missing(reference):
         return NOT_RATED
     assert value is not None and reference is not None
     gap = value - reference if polarity == "higher_is_better" else reference - value
     gap = round(gap, _PLACES)
     if gap >= 0:
         return GREEN
-    tol = 0.0 if _missing(tolerance) else float(tolerance or 0.0)
+    tol = 0.0 if is_missing(tolerance) else float(tolerance or 0.0)
     allowance = abs(reference) * tol / 100.0 if tolerance_type == "relative" else tol
     return AMBER if round(-gap, _PLACES) <= round(allowance, _PLACES) else RED
 
@@ -64,7 +60,7 @@ def direction(
 
     A change smaller than ``threshold_percent`` of the earlier value counts as no noticeable
     change (for an earlier value of zero, any change is noticeable)."""
-    if _missing(current) or _missing(previous):
+    if is_missing(current) or is_missing(previous):
         return NOT_AVAILABLE
     assert current is not None and previous is not None
     change = round(current - previous, _PLACES)
@@ -133,7 +129,7 @@ DASHBOARD_COLUMNS = (
 
 
 def _clean(v: Any) -> Any:
-    return None if _missing(v) else v
+    return None if is_missing(v) else v
 
 
 def dashboard(
@@ -146,7 +142,7 @@ def dashboard(
 ) -> pd.DataFrame:
     """One row per indicator in force in ``quarter``: latest value (carried forward when not
     updated), reference, computed and shown rating, and direction of travel."""
-    from scorecard_lib.inputs.loading import in_force  # layer 2 helper on a frame; no I/O
+    from scorecard_lib.inputs.cross_checks import in_force  # layer 2 helper on a frame; no I/O
 
     cat = catalogue[in_force(catalogue, quarter)]
     vals = values.copy()
@@ -249,4 +245,4 @@ def history(values: pd.DataFrame, indicator_id: str, quarter: Quarter, n: int = 
 
 
 def _num(x: Any) -> float:
-    return float("nan") if _missing(x) else float(x)
+    return float("nan") if is_missing(x) else float(x)

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from scorecard_lib.core.quarters import Quarter
+from scorecard_lib.core.values import is_missing
 
 BANDS: tuple[str, ...] = ("Red", "Amber", "Green")
 TRENDS: tuple[str, ...] = ("up", "down", "same", "new", "closed")
@@ -57,7 +58,9 @@ def register(
     now = risks[risks["quarter"] == quarter.id].copy()
     # the optional reason column: absent in older files, blank where no reason was given
     reasons = now["reason"] if "reason" in now.columns else pd.Series(None, index=now.index)
-    now["reason"] = [None if pd.isna(r) or not str(r).strip() else str(r).strip() for r in reasons]
+    now["reason"] = [
+        None if is_missing(r) or not str(r).strip() else str(r).strip() for r in reasons
+    ]
     before = risks[risks["quarter"] == quarter.previous().id]
     prev_scores = {
         r["risk_id"]: score(r["current_likelihood"], r["current_impact"])
@@ -75,7 +78,7 @@ def register(
             now[f"{col}_{part}"] = now[f"{col}_{part}"].astype(int)
     now["previous_score"] = now["risk_id"].map(prev_scores)
     now["trend"] = [
-        trend(c, None if pd.isna(p) else int(p), s)
+        trend(c, None if is_missing(p) else int(p), s)
         for c, p, s in zip(now["current_score"], now["previous_score"], now["status"], strict=True)
     ]
     now = now.sort_values(["current_score", "risk_id"], ascending=[False, True], kind="stable")

@@ -15,14 +15,16 @@ Why it is safe to spread builds this way:
 * a build that fails for its own reasons (a :class:`ScorecardError`: bad data, a failing cell,
   a publication refused) is *returned* as a :class:`PairResult` with its message and exit
   status, so it neither stops the other pairs nor is retried;
-* one build at a time runs in a worker process (:data:`_ONE_BUILD_AT_A_TIME`), whatever the
+* one build at a time runs in a worker process (``tasks._ONE_BUILD_AT_A_TIME``), whatever the
   worker's thread count: the library keeps per-process state for the build it runs;
 * the worker processes must be allowed children (each build starts its own notebook processes
   and kernels): the local cluster is started with ``distributed.worker.daemon`` off, and the
   workers of a cluster given by address are checked before anything runs.
 
-``distributed`` is imported only here and only when a batch runs: ``scorecard run`` never
-imports it.
+This module is the client side: it starts or connects to the cluster, submits the tasks
+(``tasks.py``, what runs on a worker) for the pairs of the plan (``plan.py``, checked before
+anything runs) and collects their results. ``distributed`` is imported only in this package
+and only when a batch runs: ``scorecard run`` never imports it.
 """
 
 from __future__ import annotations
@@ -35,400 +37,25 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scorecard_lib.core.errors import ScorecardError
-from scorecard_lib.core.quarters import Quarter, parse_quarter, quarter_range
+from scorecard_lib.scale.plan import (
+    AUDIT_STATUSES,
+    STATUSES,
+    BatchError,
+    BatchResult,
+    Pair,
+    PairResult,
+    audit_plan,
+    plan,
+)
+from scorecard_lib.scale.tasks import audit_pair, build_pair, worker_problem
 
-#: Pair outcomes, in the order the summary lists them.
-STATUSES: tuple[str, ...] = ("built", "unchanged", "refused", "failed")
-#: Outcomes of auditing a published record (``scorecard audit``'s exit status 0, 1, 2).
-AUDIT_STATUSES: tuple[str, ...] = ("identical", "different", "failed")
-#: Outcomes that make the batch exit with :data:`EXIT_SOME_FAILED`.
-BAD_STATUSES = frozenset({"failed", "different"})
 #: Seconds to wait for a scheduler given by address to answer.
 CONNECT_TIMEOUT = 10.0
 #: Times a task whose worker died is run again (on another worker) before it counts as failed.
 RETRIES = 3
-#: Sub-folder of ``OUTROOT/ORG/`` that ``publish`` adds records to (``scorecard publish
-#: --archive``).
-ARCHIVE_SUBDIR = "published"
-#: Exit status of a batch in which at least one pair failed.
-EXIT_SOME_FAILED = 1
-
-#: A worker process runs one build at a time, even with several threads (see module docstring).
-_ONE_BUILD_AT_A_TIME = threading.Lock()
-
-
-class BatchError(ScorecardError):
-    """The batch cannot start: a bad root, organisation, quarter range or scheduler."""
-
-
-@dataclass(frozen=True)
-class Pair:
-    """One build: an organisation (a folder of the root) and a quarter."""
-
-    organisation: str
-    quarter: Quarter
-
-    @property
-    def name(self) -> str:
-        return f"{self.organisation} {self.quarter.id}"
-
-
-@dataclass(frozen=True)
-class PairResult:
-    """What one pair's task did. ``status`` is one of :data:`STATUSES`; ``message`` the
-    one-paragraph message ``scorecard run`` would print for a refusal or failure;
-    ``exit_code`` the status ``scorecard run`` would exit with; ``executed`` whether any
-    notebook ran (False when the build cache said the pair is up to date: "unchanged").
-    "refused" is a publication refused (``scorecard publish``'s rules)."""
-
-    organisation: str
-    quarter: str
-    status: str
-    exit_code: int = 0
-    message: str = ""
-    folder: str = ""
-    seconds: float = 0.0
-    executed: bool = True
-
-    @property
-    def name(self) -> str:
-        return f"{self.organisation} {self.quarter}"
-
-
-@dataclass
-class BatchResult:
-    """Every pair's result, in the order of the plan."""
-
-    results: list[PairResult] = field(default_factory=list)
-    seconds: float = 0.0
-    workers: int = 0
-    statuses: tuple[str, ...] = STATUSES
-
-    def by_status(self, status: str) -> list[PairResult]:
-        return [r for r in self.results if r.status == status]
-
-    @property
-    def exit_code(self) -> int:
-        return EXIT_SOME_FAILED if any(r.status in BAD_STATUSES for r in self.results) else 0
-
-    def lines(self) -> list[str]:
-        """The summary: counts, then each pair that was refused or failed, with its message."""
-        counts = ", ".join(f"{len(self.by_status(s))} {s}" for s in self.statuses)
-        lines = [
-            f"{len(self.results)} pairs on {self.workers} worker"
-            f"{'s' if self.workers != 1 else ''} in {self.seconds:.1f} s: {counts}."
-        ]
-        for status in self.statuses:
-            for r in self.by_status(status):
-                if status in ("built", "unchanged", "identical"):
-                    lines.append(f"  {status:9} {r.name}")
-                else:
-                    head = f"  {status:9} {r.name} (exit status {r.exit_code}): "
-                    lines.append(head + r.message.replace("\n", "\n" + " " * 14))
-        return lines
-
-
-# --- the plan: checked before anything runs ---------------------------------------------------
-
-
-def organisations(root: Path) -> list[str]:
-    """The organisation folders of ``root`` (sorted; hidden folders left out)."""
-    if not root.is_dir():
-        raise BatchError(
-            f"The batch root {root} does not exist or is not a folder",
-            fix="give the folder that holds one folder per organisation (ORG/data/, ORG/params/)",
-        )
-    found = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not found:
-        raise BatchError(
-            f"The batch root {root} holds no organisation folder",
-            fix="add one folder per organisation, each with data/ and params/ as in the project",
-        )
-    return found
-
-
-def _check_organisation(root: Path, org: str) -> None:
-    folder = root / org
-    missing = [name for name in ("data", "params") if not (folder / name).is_dir()]
-    if missing:
-        raise BatchError(
-            f"The organisation folder {org} has no {' and no '.join(f'{m}/' for m in missing)} "
-            "folder",
-            where=str(folder),
-            fix="lay each organisation out as the project is: ORG/data/ (catalogue.csv and "
-            "one folder per quarter) and ORG/params/ (QUARTER.yaml); move anything else out "
-            "of the root",
-        )
-
-
-def _quarters_with_data(data: Path) -> list[Quarter]:
-    found = []
-    for p in data.iterdir() if data.is_dir() else ():
-        if p.is_dir():
-            with contextlib.suppress(ScorecardError):
-                q = parse_quarter(p.name)
-                if q.id == p.name:
-                    found.append(q)
-    return sorted(found)
-
-
-def parse_range(text: str) -> list[Quarter]:
-    """``FIRST:LAST`` as every quarter from FIRST to LAST inclusive."""
-    first, sep, last = text.partition(":")
-    if not sep or not first.strip() or not last.strip():
-        raise BatchError(
-            f"'{text}' is not a quarter range",
-            where="--quarters",
-            fix="write it as FIRST:LAST, e.g. 2016-17-Q1:2017-18-Q1",
-        )
-    try:
-        a, b = parse_quarter(first.strip()), parse_quarter(last.strip())
-    except ScorecardError as exc:
-        raise BatchError(
-            f"'{text}' is not a quarter range: {exc.what}",
-            where="--quarters",
-            fix="write it as FIRST:LAST, e.g. 2016-17-Q1:2017-18-Q1",
-        ) from None
-    if b < a:
-        raise BatchError(
-            f"The quarter range '{text}' ends before it starts",
-            where="--quarters",
-            fix=f"put the earlier quarter first: {b.id}:{a.id}",
-        )
-    return quarter_range(a, b)
-
-
-def _chosen_organisations(root: Path, orgs: Sequence[str]) -> list[str]:
-    every = organisations(root)
-    chosen = list(dict.fromkeys(o.strip() for o in orgs if o.strip())) or every
-    unknown = [o for o in chosen if o not in every]
-    if unknown:
-        raise BatchError(
-            f"No organisation folder named {', '.join(unknown)} in {root}",
-            where="--orgs",
-            fix=f"choose from {', '.join(every)}",
-        )
-    for org in chosen:
-        _check_organisation(root, org)
-    return chosen
-
-
-def audit_plan(
-    root: Path,
-    out_root: Path,
-    *,
-    quarters: Sequence[str] = (),
-    quarter_span: str | None = None,
-    orgs: Sequence[str] = (),
-) -> list[Pair]:
-    """Every published record to audit: the standing record of each quarter in each
-    organisation's archive (``OUTROOT/ORG/published/``), only those of ``quarters`` or
-    ``quarter_span`` when given."""
-    from scorecard_lib.inputs.archive import current_records
-
-    root, out_root = Path(root), Path(out_root)
-    chosen = _chosen_organisations(root, orgs)
-    wanted = {parse_quarter(q) for q in quarters}
-    span = parse_range(quarter_span) if quarter_span else None
-    pairs = [
-        Pair(org, record.quarter)
-        for org in chosen
-        for record in current_records(out_root / org / ARCHIVE_SUBDIR)
-        if (not wanted or record.quarter in wanted) and (span is None or record.quarter in span)
-    ]
-    if not pairs:
-        raise BatchError(
-            "No organisation has a published record to audit",
-            where=str(out_root),
-            fix="publish first ('scorecard batch ROOT --out OUTROOT --publish'), or check "
-            "--quarters and --orgs",
-        )
-    return pairs
-
-
-def plan(
-    root: Path,
-    *,
-    quarters: Sequence[str] = (),
-    quarter_span: str | None = None,
-    orgs: Sequence[str] = (),
-) -> list[Pair]:
-    """Every pair the batch builds, organisation by organisation, oldest quarter first.
-
-    ``quarters`` (``--quarter``) must each have data in every organisation; ``quarter_span``
-    (``--quarters FIRST:LAST``) takes the quarters in the range that each organisation has
-    data for; with neither, every quarter each organisation has data for."""
-    root = Path(root)
-    chosen = _chosen_organisations(root, orgs)
-    wanted = [parse_quarter(q) for q in quarters]
-    span = parse_range(quarter_span) if quarter_span else None
-    pairs: list[Pair] = []
-    for org in chosen:
-        have = _quarters_with_data(root / org / "data")
-        if wanted:
-            lacking = [q.id for q in wanted if q not in have]
-            if lacking:
-                raise BatchError(
-                    f"The organisation {org} has no data for {', '.join(lacking)}",
-                    where=str(root / org / "data"),
-                    fix="add the quarter's data, leave the organisation out with --orgs, or "
-                    "use --quarters FIRST:LAST to take only the quarters each one has",
-                )
-            pairs += [Pair(org, q) for q in sorted(set(wanted))]
-        else:
-            pairs += [Pair(org, q) for q in have if span is None or q in span]
-    if not pairs:
-        raise BatchError(
-            "No organisation has data for any quarter asked for",
-            where=str(root),
-            fix="check --quarters, or add the quarters' data (ORG/data/QUARTER/)",
-        )
-    return pairs
-
-
-# --- one task ---------------------------------------------------------------------------------
-
-
-def _jobs_here(jobs: int | dict[str, int] | None) -> int | None:
-    """The sections this worker runs at once, from a map of worker addresses (a worker
-    started since the batch began, as one restarted after a crash, takes the fewest)."""
-    if not isinstance(jobs, dict):
-        return jobs
-    from distributed import get_worker
-
-    return jobs.get(get_worker().address) or min(jobs.values(), default=None)
-
-
-def build_pair(
-    root: str,
-    out_root: str,
-    organisation: str,
-    quarter: str,
-    *,
-    jobs: int | dict[str, int] | None,
-    timeout: int | None = 600,
-    cache: bool = True,
-    publish: bool = False,
-    require_committed_code: bool = True,
-) -> PairResult:
-    """The task: build (or publish) one pair as ``scorecard run`` (``scorecard publish``)
-    would, in this process. A :class:`ScorecardError` is returned as the result, not raised.
-    ``jobs`` may map worker addresses to the sections each worker runs at once."""
-    jobs = _jobs_here(jobs)
-    data = Path(root) / organisation / "data"
-    out = Path(out_root) / organisation
-    started = time.perf_counter()
-    with _ONE_BUILD_AT_A_TIME:
-        try:
-            if publish:
-                from distributed import Lock
-
-                from scorecard_lib.publish.publishing import publish_quarter
-
-                # An archive takes one publication at a time (its lock file gives up after a
-                # second): the quarters of one organisation wait for each other here.
-                with Lock(f"scorecard-publish-{out}"):
-                    published = publish_quarter(
-                        quarter,
-                        data_dir=data,
-                        archive_dir=out / ARCHIVE_SUBDIR,
-                        jobs=jobs,
-                        timeout=timeout,
-                        require_committed_code=require_committed_code,
-                    )
-                status, folder, executed = "built", published.folder, True
-            else:
-                from scorecard_lib.build.pipeline import build
-
-                built = build(
-                    quarter, data_dir=data, out_dir=out, jobs=jobs, timeout=timeout, cache=cache
-                )
-                status = "unchanged" if built.up_to_date else "built"
-                folder, executed = built.report.parent, not built.up_to_date
-        except ScorecardError as exc:
-            from scorecard_lib.core.errors import PublishedError
-
-            refused = isinstance(exc, PublishedError)
-            return PairResult(
-                organisation,
-                quarter,
-                "refused" if refused else "failed",
-                exit_code=exc.exit_code,
-                message=exc.message(),
-                seconds=time.perf_counter() - started,
-            )
-    return PairResult(
-        organisation,
-        quarter,
-        status,
-        folder=str(folder),
-        seconds=time.perf_counter() - started,
-        executed=executed,
-    )
-
-
-def audit_pair(
-    root: str,
-    out_root: str,
-    organisation: str,
-    quarter: str,
-    *,
-    jobs: int | dict[str, int] | None,
-) -> PairResult:
-    """The task of an audit batch: ``scorecard audit QUARTER --archive OUTROOT/ORG/published
-    --data ROOT/ORG/data`` in this process; identical, different, or failed (could not be
-    audited) with the audit's own words."""
-    jobs = _jobs_here(jobs)
-    started = time.perf_counter()
-    with _ONE_BUILD_AT_A_TIME:
-        try:
-            from scorecard_lib.audit import audit_quarter
-
-            audited = audit_quarter(
-                quarter,
-                archive_dir=Path(out_root) / organisation / ARCHIVE_SUBDIR,
-                data_dir=Path(root) / organisation / "data",
-                jobs=jobs,
-            )
-        except ScorecardError as exc:
-            return PairResult(
-                organisation,
-                quarter,
-                "failed",
-                exit_code=exc.exit_code,
-                message=exc.message(),
-                seconds=time.perf_counter() - started,
-            )
-    code = audited.exit_code
-    return PairResult(
-        organisation,
-        quarter,
-        AUDIT_STATUSES[min(code, 2)],
-        exit_code=code,
-        message="" if code == 0 else audited.text(),
-        seconds=time.perf_counter() - started,
-    )
-
-
-def _worker_problem(root: str, out_root: str) -> str:
-    """Run on every worker before the batch: what stops it building here, or ""."""
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        return (
-            "its worker process is daemonic, so a build cannot start its notebook processes "
-            "(start the workers with DASK_DISTRIBUTED__WORKER__DAEMON=False)"
-        )
-    if not Path(root).is_dir():
-        return f"it cannot see the batch root {root} (workers need the same file system)"
-    if not Path(out_root).parent.is_dir():
-        return f"it cannot see the folder of {out_root} (workers need the same file system)"
-    return ""
 
 
 # --- the batch --------------------------------------------------------------------------------
@@ -631,7 +258,7 @@ def run_batch(
             result.workers = len(info)
             problems = {
                 address: text
-                for address, text in client.run(_worker_problem, str(root), str(out_root)).items()
+                for address, text in client.run(worker_problem, str(root), str(out_root)).items()
                 if text
             }
             if problems:
