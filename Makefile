@@ -11,8 +11,14 @@ QUARTER ?= 2016-17-Q4
 # Notebooks executed afresh by `make test` for nbval (a draft build, never the archive).
 NBVAL_OUT := test-artifacts/nbval
 STAMP := $(VENV)/.installed
+# pytest-xdist workers for `make test` and `make test-fast` (0 runs the tests in one process).
+TEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --dist loadgroup
+# The fast tier: every test without the e2e, browser or slow marker (pyproject.toml says what
+# each marker means; tests/conftest.py refuses to let an unmarked test start a process).
+FAST := -m "not e2e and not browser and not slow" --hypothesis-profile=fast
 
-.PHONY: help setup report publish validate test lint format lock clean browser audit bench bench-scale
+.PHONY: help setup report publish validate test test-fast lint format lock clean browser audit bench bench-scale
 
 help: ## Show the targets and what they do
 	@echo "Usage: make TARGET [QUARTER=2016-17-Q4]"
@@ -42,12 +48,15 @@ validate: setup ## Check every input of QUARTER and list every problem (runs not
 test: setup ## Lint and the layers contract, then every test (unit, golden, end-to-end, impact on the archive, nbval)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider notebooks/
 	rm -rf $(NBVAL_OUT)
 	$(BIN)/scorecard run $(QUARTER) --out $(NBVAL_OUT) --no-cache
 	$(BIN)/python -m pytest --nbval -p no:cacheprovider \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg $(NBVAL_OUT)/$(QUARTER)/notebooks/
+
+test-fast: setup ## The unit tests only: no kernels, browser, subprocesses or whole builds
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL) $(FAST)
 
 audit: setup ## Re-run every published record with the code that made it; any difference fails
 	$(BIN)/scorecard audit --all

@@ -201,6 +201,7 @@ def _published_copy(out: Path, quarter: str = Q) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_an_audit_of_a_tampered_committed_report_says_it_differs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -272,6 +273,7 @@ def test_keep_refuses_the_committed_archive(tmp_path: Path) -> None:
 # --- an audit reads one consistent record (issue 12, defect 10) -------------------------------
 
 
+@pytest.mark.slow
 def test_an_audit_waits_for_no_publish_and_reads_one_snapshot(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -356,6 +358,7 @@ def _files(folder: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_a_draft_is_replaced_on_every_run_and_nothing_is_kept_aside(
     tmp_path: Path, fake_loading: None
 ) -> None:
@@ -386,6 +389,7 @@ def _publish(archive: Path, reason: str | None = None) -> publishing.Published:
     )
 
 
+@pytest.mark.slow
 def test_publish_refuses_a_published_quarter_and_supersedes_beside_it(
     tmp_path: Path, fake_publish: list[str]
 ) -> None:
@@ -433,6 +437,7 @@ def test_publish_refuses_a_published_quarter_and_supersedes_beside_it(
     assert not [p for p in archive.iterdir() if p.name.startswith(".staging")]
 
 
+@pytest.mark.slow
 def test_publish_refuses_uncommitted_code_and_failed_checks(
     tmp_path: Path, fake_publish: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -554,6 +559,7 @@ def test_compare_results_in_words() -> None:
     assert not audit.compare_results(None, base)[0].differs  # an old manifest: information
 
 
+@pytest.mark.slow
 def test_same_code_at_another_commit_is_information_not_a_difference() -> None:
     old = {"source_sha256": "a" * 64, "git_commit": "1" * 40, "package_version": "0.1.0"}
     (info,) = provenance.compare_code(old, {**old, "git_commit": "2" * 40, "git_dirty": False})
@@ -617,6 +623,7 @@ def test_inputs_changed_added_and_removed(tmp_path: Path) -> None:
 # --- git, asked in one place ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_git_questions_outside_a_checkout_have_no_answer(tmp_path: Path) -> None:
     assert git.is_checkout(tmp_path) is False
     assert git.head_commit(tmp_path) is None
@@ -675,6 +682,7 @@ def test_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "is not a published record" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_a_recorded_commit_missing_from_the_repository_is_said_not_compared(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -209,6 +209,7 @@ def test_validate(
 @pytest.mark.parametrize(
     "name", ["quarter-path", "text-in-number", "yaml-commentary", "not-utf8", "ok-no-data"]
 )
+@pytest.mark.slow
 def test_validate_in_a_subprocess(name: str, tmp_path: Path) -> None:
     """The real command in a fresh process, as a new user would type it."""
     folder = build_case(name, tmp_path)
@@ -249,6 +250,7 @@ def test_an_alias_bomb_is_refused_before_it_is_expanded(command: str, tmp_path: 
     assert snapshot(out) == before
 
 
+@pytest.mark.slow
 def test_every_problem_is_reported_at_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -269,6 +271,7 @@ def test_every_problem_is_reported_at_once(
     assert done.stderr in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_debug_shows_a_traceback(tmp_path: Path) -> None:
     folder = build_case("text-in-number", tmp_path)
     done = run_cli(["--debug", "validate", Q, "--data", "data"], folder)
@@ -290,6 +293,7 @@ class NoKernels:
 
 
 @pytest.mark.parametrize("name", [c for c in CASES if load_case(c)["status"] != 0])
+@pytest.mark.slow
 def test_run_refuses_before_any_kernel_and_leaves_outputs_alone(
     name: str,
     tmp_path: Path,
@@ -308,6 +312,7 @@ def test_run_refuses_before_any_kernel_and_leaves_outputs_alone(
 
 
 @pytest.mark.parametrize("name", ["text-in-number", "quarter-path", "unknown-parameter"])
+@pytest.mark.slow
 def test_run_in_a_subprocess(name: str, tmp_path: Path) -> None:
     """The real command, as a new user would type it: the error, exit 2, outputs unchanged."""
     folder = build_case(name, tmp_path)

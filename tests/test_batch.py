@@ -206,6 +206,7 @@ def test_publish_and_audit_are_one_or_the_other(
     assert "not allowed with argument" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_importing_the_command_line_and_the_batch_module_imports_no_dask() -> None:
     code = (
         "import sys, scorecard_lib.cli, scorecard_lib.scale.batch, scorecard_lib.build.pipeline;"

@@ -34,6 +34,10 @@ from scorecard_lib.report import manifest
 Q = "2016-17-Q4"
 ALL = set(SECTIONS)
 
+# Every test here builds a report or runs the notebooks (a stand-in executor still loads,
+# validates, assembles and asks git for the code version): `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 
 class RecordingExecutor:
     """Writes each notebook back as its 'executed' self and records what it was asked to run."""

@@ -38,6 +38,7 @@ def _fake_run(tmp_path: Path, seen: dict[str, Any]) -> Any:
     return build
 
 
+@pytest.mark.slow
 def test_run_prints_progress_and_where_the_report_is(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -81,6 +82,7 @@ def test_run_prints_progress_and_where_the_report_is(
         ),
     ],
 )
+@pytest.mark.slow
 def test_errors_print_their_message_and_exit_code_without_a_traceback(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], error: Exception
 ) -> None:
@@ -95,6 +97,7 @@ def test_errors_print_their_message_and_exit_code_without_a_traceback(
     assert "Traceback" not in out + err
 
 
+@pytest.mark.slow
 def test_a_validation_error_lists_every_problem(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -131,6 +134,7 @@ def test_an_unreadable_quarter_fails_before_the_runner(
     assert "'2016-17-Q5' is not a quarter we can read" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(*_a: Any, **_k: Any) -> None:
         raise QuarterError("no data")
@@ -140,6 +144,7 @@ def test_debug_shows_the_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
         cli.main(["--debug", "run", "2016-17-Q4"])
 
 
+@pytest.mark.slow
 def test_interrupt(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     def interrupted(*_a: Any, **_k: Any) -> None:
         raise KeyboardInterrupt
@@ -150,6 +155,7 @@ def test_interrupt(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixtur
     assert "Interrupted; nothing was published." in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_os_errors_are_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -194,6 +200,7 @@ def test_quarters_table_shows_drafts_and_published_records(
     ]
 
 
+@pytest.mark.slow
 def test_module_entry_point_and_no_pandas(tmp_path: Path) -> None:
     """``python -m scorecard_lib.cli`` works; importing the CLI does not import pandas."""
     env_cmd = [sys.executable, "-m", "scorecard_lib.cli"]
@@ -211,6 +218,7 @@ def test_module_entry_point_and_no_pandas(tmp_path: Path) -> None:
     assert probe.stdout.strip() == "False", probe.stderr
 
 
+@pytest.mark.slow
 def test_the_command_leaves_at_once_with_everything_written(tmp_path: Path) -> None:
     """``scorecard`` ends with ``os._exit`` (no interpreter teardown): its output, written to a
     file (block-buffered, so flushed only at the end), must be complete, and its exit status

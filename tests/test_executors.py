@@ -42,6 +42,7 @@ def _stdout(nb: Any) -> str:
     )
 
 
+@pytest.mark.e2e
 def test_parallel_run_with_a_failing_section(tmp_path: Path) -> None:
     """One real run (kernel starts are slow): three sections on two workers."""
     events: list[tuple[str, str, float | None]] = []

@@ -6,10 +6,12 @@ Every expected figure below is typed from ../shared/seed/cabinet-2017-07-20-scor
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 import pytest
 
-from scorecard_lib.present.sections import Scorecard, load_scorecard
+from scorecard_lib.present.sections import Scorecard
 
 # From the seed, paragraphs 3 and 4.
 SEED_TOTAL, SEED_GREEN, SEED_RED, SEED_RED_UPDATED = 46, 17, 10, 5
@@ -21,8 +23,8 @@ SEED_RED_RISKS = {
 
 
 @pytest.fixture(scope="module")
-def sc() -> Scorecard:
-    return load_scorecard("2016-17-Q4")
+def sc(sample_scorecard: Callable[[str], Scorecard]) -> Scorecard:
+    return sample_scorecard("2016-17-Q4")  # conftest: loaded once, shared by read-only tests
 
 
 def _one(board: pd.DataFrame, *words: str) -> dict:

@@ -214,6 +214,7 @@ def test_close_stops_the_zygote_and_leaves_no_kernel_behind() -> None:
         assert _wait_gone(started), f"left running after close at {wait} s"
 
 
+@pytest.mark.slow
 def test_a_zygote_whose_build_is_gone_before_it_listens_leaves(tmp_path: Path) -> None:
     """A build killed while its zygote was still importing must not leave the zygote waiting
     for a parent it will never see leave (it would be adopted by init and run for ever)."""

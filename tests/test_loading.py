@@ -141,6 +141,7 @@ def test_a_typo_is_not_called_a_path() -> None:
         quarter_argument("2016-17-Q5")
 
 
+@pytest.mark.slow
 def test_reading_a_good_quarter_argument_does_not_import_pandas() -> None:
     code = (
         "import sys; from scorecard_lib.inputs.validate import quarter_argument; "
@@ -280,6 +281,7 @@ def test_outside_a_kernel_nothing_was_injected(monkeypatch: pytest.MonkeyPatch) 
     assert notebook_parameters.injected_parameters() == []
 
 
+@pytest.mark.slow
 def test_the_runner_refuses_a_notebook_that_does_not_declare_its_parameters(
     tmp_path: Path,
 ) -> None:

@@ -76,6 +76,7 @@ def test_a_renamed_file_changes_the_source_hash(tmp_path: Path) -> None:
     assert manifest.source_sha256(tmp_path) != before
 
 
+@pytest.mark.slow
 def test_code_version() -> None:
     code = manifest.code_version()
     assert code["package_version"] == scorecard_lib.__version__
@@ -119,6 +120,7 @@ def _quarter_folder(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_build_manifest_has_no_absolute_paths(tmp_path: Path) -> None:
     data = tmp_path / "my data"
     _tree(data, {"catalogue.csv": b"id\n", "2016-17-Q4/values.csv": b"id,value\n"})
@@ -160,6 +162,7 @@ def test_write_manifest_is_stable_json(tmp_path: Path) -> None:
     assert manifest.read_manifest(path) == m
 
 
+@pytest.mark.slow
 def test_provenance_is_the_manifest_without_outputs_and_with_short_hashes() -> None:
     m = manifest.build_manifest(
         quarter="2016-17-Q4",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,8 @@ from scorecard_lib.present.sections import Scorecard, load_scorecard
 from scorecard_lib.rules import paper
 
 Q4 = "2016-17-Q4"
+#: conftest.sample_scorecard: a sample quarter loaded once, shared by the read-only tests
+Loader = Callable[[str], Scorecard]
 
 
 @pytest.fixture
@@ -59,15 +62,15 @@ def test_meeting_date_is_written_out() -> None:
     assert paper.meeting_date_text("") == ""
 
 
-def test_no_refresh_when_the_next_quarter_keeps_the_set() -> None:
-    sc = load_scorecard("2016-17-Q3")
+def test_no_refresh_when_the_next_quarter_keeps_the_set(sample_scorecard: Loader) -> None:
+    sc = sample_scorecard("2016-17-Q3")
     assert paper.scorecard_refresh(sc.inputs.catalogue, sc.quarter) is None
     assert not any("refresh of the scorecard" in r.text for r in sc.paper.recommendations)
 
 
-def test_every_sample_quarter_is_complete_for_publication() -> None:
+def test_every_sample_quarter_is_complete_for_publication(sample_scorecard: Loader) -> None:
     for q in ("2015-16-Q1", "2016-17-Q3", Q4, "2017-18-Q1"):
-        assert load_scorecard(q).missing_for_publication() == []
+        assert sample_scorecard(q).missing_for_publication() == []
 
 
 def test_missing_equality_text_names_the_field_and_shows_a_box(project: Path) -> None:
@@ -149,8 +152,8 @@ def test_bad_optional_columns(
     assert f"DATA/{Q4}/{file}" in message and column in message and words in message
 
 
-def test_the_risk_reason_is_shown_beside_score_and_movement() -> None:
-    sc: Scorecard = load_scorecard(Q4)
+def test_the_risk_reason_is_shown_beside_score_and_movement(sample_scorecard: Loader) -> None:
+    sc: Scorecard = sample_scorecard(Q4)
     text = sc.risk_paragraphs()._repr_html_()
     assert "current score 15 (likelihood 3 x impact 5); score up since last quarter (was 10)." in (
         text

@@ -97,6 +97,7 @@ def kernels_running(out: Path) -> bool:
 # --- a cell that raises, a dead kernel, a cell over the timeout ------------------------------
 
 
+@pytest.mark.e2e
 def test_failing_sections_are_named_and_nothing_is_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -145,6 +146,7 @@ def test_timeout_option() -> None:
 
 
 @pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
+@pytest.mark.e2e
 def test_a_killed_run_leaves_the_published_report_alone(how: str, tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     before = publish_fake(out)
@@ -204,6 +206,7 @@ def test_a_run_killed_between_its_two_renames_is_repaired_by_the_next(tmp_path: 
 # --- two runs of the same quarter at once ------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_second_run_of_the_same_quarter_refuses_and_never_interleaves(tmp_path: Path) -> None:
     out = tmp_path / "outputs"
     publish_fake(out)
@@ -253,6 +256,7 @@ HOSTILE = (
 )
 
 
+@pytest.mark.e2e
 def test_commentary_is_escaped_in_the_report(tmp_path: Path) -> None:
     """Markdown is rendered; raw HTML, scripts and javascript: links never reach the report."""
     import shutil

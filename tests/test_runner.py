@@ -147,6 +147,7 @@ def _leftovers(out: Path) -> list[str]:
 # --- with a fake executor (fast) ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_run_publishes_report_notebooks_and_manifest(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[Any]]
 ) -> None:
@@ -214,6 +215,7 @@ def test_run_publishes_report_notebooks_and_manifest(
     }
 
 
+@pytest.mark.slow
 def test_a_new_run_replaces_the_published_folder_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[Any]]
 ) -> None:
@@ -227,6 +229,7 @@ def test_a_new_run_replaces_the_published_folder_whole(
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_failed_section_publishes_nothing_and_keeps_the_failed_notebook(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[Any]]
 ) -> None:
@@ -275,6 +278,7 @@ def test_interruption_leaves_no_trace(
     assert _leftovers(tmp_path) == []
 
 
+@pytest.mark.slow
 def test_a_second_run_of_the_same_quarter_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, calls: dict[str, list[Any]]
 ) -> None:
@@ -362,6 +366,7 @@ def test_list_quarters(tmp_path: Path, calls: dict[str, list[Any]]) -> None:
 # --- with real kernels (each run costs a few seconds) ---------------------------------------
 
 
+@pytest.mark.e2e
 def test_two_real_runs_give_byte_identical_outputs(
     tmp_path: Path, calls: dict[str, list[Any]]
 ) -> None:
@@ -390,6 +395,7 @@ def test_two_real_runs_give_byte_identical_outputs(
     assert '"id": "alpha-injected-parameters"' in nb_text
 
 
+@pytest.mark.e2e
 def test_a_real_failing_cell_names_section_and_cell_and_leaves_the_report_alone(
     tmp_path: Path, calls: dict[str, list[Any]]
 ) -> None:

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import pytest
 
 from scorecard_lib.inputs.locations import available_quarters
-from scorecard_lib.present.sections import Scorecard, load_scorecard
+from scorecard_lib.present.sections import Scorecard
 from scorecard_lib.rules import narrative
 from scorecard_lib.rules.rating import IMPROVING, NO_CHANGE, WORSENING
+
+#: conftest.sample_scorecard: each sample quarter loaded once, shared by these read-only tests
+Loader = Callable[[str], Scorecard]
 
 QUARTERS = [q.id for q in available_quarters()]
 SECTIONS = ("overview", "childrens_services", "adult_care", "workforce")
@@ -42,8 +46,8 @@ def test_all_nine_sample_quarters_are_checked() -> None:
 
 
 @pytest.mark.parametrize("quarter", QUARTERS)
-def test_counts_agree_and_nothing_says_zero_of(quarter: str) -> None:
-    sc = load_scorecard(quarter)
+def test_counts_agree_and_nothing_says_zero_of(quarter: str, sample_scorecard: Loader) -> None:
+    sc = sample_scorecard(quarter)
     text = " ".join(_report_sentences(sc).split())
     assert not re.search(r"\b0 of\b", text), text
     assert not re.search(r"\b0 (green|amber|red|have|has|indicators)\b", text), text
@@ -53,8 +57,8 @@ def test_counts_agree_and_nothing_says_zero_of(quarter: str) -> None:
 
 
 @pytest.mark.parametrize("quarter", QUARTERS)
-def test_no_empty_statement_is_repeated(quarter: str) -> None:
-    sc = load_scorecard(quarter)
+def test_no_empty_statement_is_repeated(quarter: str, sample_scorecard: Loader) -> None:
+    sc = sample_scorecard(quarter)
     sentences = re.split(r"(?<=\.)\s+", " ".join(_report_sentences(sc).split()))
     empty = [s for s in sentences if re.match(r"(No|None)\b", s)]
     assert len(empty) == len(set(empty)), empty
@@ -65,8 +69,10 @@ def _shown(row: dict, x: float) -> float:
 
 
 @pytest.mark.parametrize("quarter", QUARTERS)
-def test_every_headline_direction_agrees_with_the_numbers(quarter: str) -> None:
-    sc = load_scorecard(quarter)
+def test_every_headline_direction_agrees_with_the_numbers(
+    quarter: str, sample_scorecard: Loader
+) -> None:
+    sc = sample_scorecard(quarter)
     checked = 0
     for row in sc.board.to_dict("records"):
         if row["value"] is None:
@@ -102,8 +108,8 @@ def test_every_headline_direction_agrees_with_the_numbers(quarter: str) -> None:
         assert checked >= 20
 
 
-def test_a_change_under_the_threshold_says_stayed_at_about() -> None:
-    sc = load_scorecard("2016-17-Q3")  # sickness 9.02 -> 9.11, under the 1% threshold
+def test_a_change_under_the_threshold_says_stayed_at_about(sample_scorecard: Loader) -> None:
+    sc = sample_scorecard("2016-17-Q3")  # sickness 9.02 -> 9.11, under the 1% threshold
     row = next(r for r in sc.board.to_dict("records") if r["indicator_id"] == "OR01")
     text = " ".join(narrative.headline(row, sc.quarter))
     assert text.startswith("Sickness absence has stayed at about 9.11 days per person.")

@@ -165,6 +165,7 @@ def test_template_lists_the_quarter_with_protection_and_validation(sample: dict)
     assert {breakdowns.cell(row=r, column=1).value for r in range(2, 8)} == {"OR01"}
 
 
+@pytest.mark.slow
 def test_template_is_byte_identical_each_time(sample: dict) -> None:
     first = _template(sample, name="one.xlsx")
     second = _template(sample, name="two.xlsx")
@@ -605,6 +606,7 @@ def test_a_formula_with_a_saved_result_is_refused(sample: dict) -> None:
     assert "this cell holds a formula" in msg
 
 
+@pytest.mark.slow
 def test_a_zip_bomb_is_refused_before_it_is_unpacked(sample: dict) -> None:
     """A workbook whose sheet unpacks to 60 MB (a few hundred kilobytes on disk): refused from
     the sizes its archive declares, before anything is unpacked (the memory the import uses

@@ -10,10 +10,14 @@ inside a chart) but not what a reader sees. This script reads two output folders
 - every in-page link: its text, and that its target exists;
 - the manifest's ``results`` (the figures the report states).
 
+With ``--ignore-code`` the code behind each section (the collapsed code listings) and the
+provenance block (commit, code fingerprint, packages) are left out: a change of code changes
+them by design, and they are not what the paper says.
+
 Used for issue 14 (docs/aqa/refactor-2026-12.md). Exit 0 when every quarter reads the same,
 1 otherwise, listing the first differences of each quarter.
 
-    python tools/compare_reports.py BEFORE_DIR AFTER_DIR
+    python tools/compare_reports.py [--ignore-code] BEFORE_DIR AFTER_DIR
 """
 
 from __future__ import annotations
@@ -51,10 +55,13 @@ def _text(element: lxml.html.HtmlElement) -> str:
     return " ".join("".join(parts).split())
 
 
-def reader_view(html: str) -> list[str]:
+def reader_view(html: str, ignore_code: bool = False) -> list[str]:
     """The report as a list of lines, one per thing a reader (or a screen reader) meets."""
     root = lxml.html.document_fromstring(html)
     ids = {e.get("id") for e in root.iter() if isinstance(e.tag, str) and e.get("id")}
+    if ignore_code:
+        for element in root.xpath('//details[@class="code"] | //section[@id="provenance"]'):
+            element.drop_tree()
     lines: list[str] = []
     for element in root.iter():
         if not isinstance(element.tag, str):
@@ -91,7 +98,7 @@ def results(folder: Path) -> object:
     return json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("results")
 
 
-def compare(before: Path, after: Path, limit: int = 40) -> int:
+def compare(before: Path, after: Path, ignore_code: bool = False, limit: int = 40) -> int:
     quarters = sorted(p.name for p in before.iterdir() if (p / "report.html").is_file())
     if not quarters:
         print(f"No reports under {before}")
@@ -103,8 +110,8 @@ def compare(before: Path, after: Path, limit: int = 40) -> int:
             print(f"{quarter}: no report under {after}")
             different += 1
             continue
-        view_b = reader_view((b / "report.html").read_text(encoding="utf-8"))
-        view_a = reader_view((a / "report.html").read_text(encoding="utf-8"))
+        view_b = reader_view((b / "report.html").read_text(encoding="utf-8"), ignore_code)
+        view_a = reader_view((a / "report.html").read_text(encoding="utf-8"), ignore_code)
         diff = list(difflib.unified_diff(view_b, view_a, "before", "after", n=1, lineterm=""))
         same_results = results(b) == results(a)
         missing = [line for line in view_a if "MISSING TARGET" in line]
@@ -124,6 +131,9 @@ def compare(before: Path, after: Path, limit: int = 40) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    args = sys.argv[1:]
+    ignore = "--ignore-code" in args
+    folders = [a for a in args if a != "--ignore-code"]
+    if len(folders) != 2:
         sys.exit(__doc__)
-    sys.exit(compare(Path(sys.argv[1]), Path(sys.argv[2])))
+    sys.exit(compare(Path(folders[0]), Path(folders[1]), ignore))
