@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from scorecard_lib.core.quarters import parse_quarter
+from scorecard_lib.rules import risks
 from scorecard_lib.rules.risks import band, band_counts, register, score
 
 
@@ -70,3 +71,13 @@ def test_register_trend_and_order() -> None:
     assert reg.loc["R5", "trend"] == "same"
     assert list(reg.index)[0] == "R1"  # highest current score first
     assert band_counts(reg.reset_index()) == {"Red": 1, "Amber": 2, "Green": 1}
+
+
+def test_bands_in_force_are_the_settings_or_the_rules_default() -> None:
+    """settings.yaml may set its own bands; without them the rules' bands (their one home)."""
+    assert risks.bands_in_force({"risk_bands": {"red": 20, "amber": 10}}) == {
+        "red": 20,
+        "amber": 10,
+    }
+    assert risks.bands_in_force({"risk_bands": None}) == risks.DEFAULT_BANDS
+    assert risks.bands_in_force({}) == {"red": 15, "amber": 5}

@@ -53,8 +53,10 @@ _KIND_WORDS = {
     "title": "one line of text",
     "council": "one line of text",
 }
+#: ``risk_bands`` None means the rules' bands (``rules.risks.DEFAULT_BANDS``, their one home);
+#: settings.yaml may give others, checked here for their shape only.
 DEFAULT_SETTINGS: dict[str, Any] = {
-    "risk_bands": {"red": 15, "amber": 5},
+    "risk_bands": None,
     "direction_threshold_percent": 1.0,
     "notice": "",
 }
@@ -208,7 +210,7 @@ def checked_settings(root: Path, problems: list[Problem]) -> dict[str, Any]:
         )
     settings = {**DEFAULT_SETTINGS, **data}
     bands = settings.get("risk_bands")
-    ok = (
+    ok = bands is None or (
         isinstance(bands, Mapping)
         and all(isinstance(bands.get(k), int) for k in ("red", "amber"))
         and 1 < bands["amber"] < bands["red"] <= 25

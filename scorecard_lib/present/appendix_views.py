@@ -16,6 +16,7 @@ from scorecard_lib.core.formatting import (
 )
 from scorecard_lib.present import tables
 from scorecard_lib.present.markup import Html, paragraph_html
+from scorecard_lib.rules import risks
 from scorecard_lib.rules.narrative import escape
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class AppendixViews:
     def method_items(self) -> list[str]:
         """The points of :meth:`method`, as plain sentences."""
         s = self.inputs.settings
-        bands = s["risk_bands"]
+        bands = risks.bands_in_force(s)
         thr = format_number(float(s["direction_threshold_percent"]), 1)
         items = [
             "Each indicator is compared with its target or, where the Council compares itself "

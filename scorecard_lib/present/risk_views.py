@@ -86,7 +86,7 @@ class RiskViews:
                 "band": reg["current_band"],
             }
         )
-        bands = self.inputs.settings["risk_bands"]
+        bands = risks.bands_in_force(self.inputs.settings)
         return charts.risk_heatmap(
             df.reset_index(drop=True),
             title=f"Current risk scores, {self.quarter.prose}",

@@ -105,7 +105,9 @@ class Scorecard(RiskViews, AppendixViews):
 
     @cached_property
     def register(self) -> pd.DataFrame:
-        return risks.register(self.inputs.risks, self.quarter, self.inputs.settings["risk_bands"])
+        return risks.register(
+            self.inputs.risks, self.quarter, risks.bands_in_force(self.inputs.settings)
+        )
 
     @cached_property
     def counts(self) -> dict[str, int]:

@@ -14,6 +14,12 @@ TRENDS: tuple[str, ...] = ("up", "down", "same", "new", "closed")
 DEFAULT_BANDS: Mapping[str, int] = {"red": 15, "amber": 5}
 
 
+def bands_in_force(settings: Mapping[str, object]) -> Mapping[str, int]:
+    """The bands a quarter uses: those settings.yaml gives (``risk_bands``), else the default."""
+    given = settings.get("risk_bands")
+    return given if isinstance(given, Mapping) else DEFAULT_BANDS
+
+
 def score(likelihood: int | float, impact: int | float) -> int:
     """Likelihood x impact, each 1-5, giving 1-25."""
     return int(likelihood) * int(impact)
